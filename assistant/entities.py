@@ -1,0 +1,102 @@
+"""corpus/entities.yaml -> canonical company names, aliases and kinds; finds companies named in text.
+
+    >>> table = EntityTable({"Amazon": {"kind": "cloud", "aliases": ["AWS", "Trainium"]}})
+    >>> table.resolve("aws")
+    'Amazon'
+    >>> table.mentions("Claude trains on Trainium2 and AWS chips")
+    ['Amazon']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import CorpusError
+
+KINDS = ("lab", "cloud", "chipmaker", "neocloud", "data-center", "investor", "hardware", "energy")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    kind: str
+    aliases: tuple[str, ...]
+
+
+class EntityTable:
+    """Resolves any name or alias (case-insensitive) to one canonical company."""
+
+    def __init__(self, raw: dict) -> None:
+        self.entities: dict[str, Entity] = {}
+        self._by_key: dict[str, str] = {}
+        for name, spec in (raw or {}).items():
+            spec = spec or {}
+            kind = spec.get("kind", "")
+            if kind not in KINDS:
+                raise CorpusError(f"entities.yaml: {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
+            aliases = tuple(str(a) for a in spec.get("aliases") or ())
+            self.entities[str(name)] = Entity(str(name), kind, aliases)
+            for key in (str(name), *aliases):
+                other = self._by_key.setdefault(_key(key), str(name))
+                if other != str(name):
+                    raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
+        # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus".
+        names = sorted(self._by_key, key=len, reverse=True)
+        self._pattern = re.compile(
+            r"(?<![\w-])(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE
+        ) if names else None
+
+    @classmethod
+    def load(cls, path: Path) -> "EntityTable":
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls({})
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise CorpusError(f"{path}: cannot read entities: {exc}") from exc
+        if raw is not None and not isinstance(raw, dict):
+            raise CorpusError(f"{path}: expected a mapping of company name -> kind and aliases")
+        return cls(raw or {})
+
+    def resolve(self, name: str) -> str | None:
+        """Canonical name for `name` or any of its aliases; None when unknown."""
+        return self._by_key.get(_key(name))
+
+    def kind(self, name: str) -> str | None:
+        canonical = self.resolve(name)
+        return self.entities[canonical].kind if canonical else None
+
+    def mentions(self, text: str) -> list[str]:
+        """Canonical companies named in `text`, in order of first mention."""
+        found: list[str] = []
+        for match in self._pattern.finditer(text) if self._pattern else ():
+            name = self._by_key[_key(match.group(1))]
+            if name not in found:
+                found.append(name)
+        return found
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, canonical) for each company mention in `text`."""
+        if not self._pattern:
+            return []
+        return [(m.start(1), m.end(1), self._by_key[_key(m.group(1))]) for m in self._pattern.finditer(text)]
+
+    def aliases_of(self, name: str) -> tuple[str, ...]:
+        canonical = self.resolve(name)
+        if not canonical:
+            return ()
+        entity = self.entities[canonical]
+        return (entity.name, *entity.aliases)
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def _alias_regex(name: str) -> str:
+    # Any run of whitespace inside a multi-word name matches ("Google  Cloud").
+    return r"\s+".join(re.escape(part) for part in name.split())

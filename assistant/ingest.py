@@ -1,0 +1,141 @@
+"""Documents -> sentence-aligned chunks -> embeddings -> the Chroma collection, incrementally.
+
+A document is re-embedded only when its content hash changed; a rebuild fills a fresh
+collection and switches to it at the end, so a crash half-way leaves the old index in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from assistant import sentences
+from assistant.corpus import load_corpus, corpus_files
+from assistant.errors import CorpusError
+from assistant.store import Store
+from assistant.types import Document, IngestReport
+
+CHUNK_WORDS = 110
+
+
+@dataclass(frozen=True)
+class Chunk:
+    chunk_id: str
+    doc: Document
+    text: str
+    start: int
+    end: int
+    index: int
+
+
+def chunk_document(doc: Document, max_words: int = CHUNK_WORDS) -> list[Chunk]:
+    """Consecutive whole sentences up to ~`max_words`; chunk text is an exact slice of the body."""
+    groups: list[tuple[int, int]] = []
+    words = 0
+    for start, end in sentences.spans(doc.body):
+        n = len(doc.body[start:end].split())
+        if groups and words + n <= max_words:
+            groups[-1] = (groups[-1][0], end)
+            words += n
+        else:
+            groups.append((start, end))
+            words = n
+    chunks = []
+    for i, (start, end) in enumerate(groups):
+        text = doc.body[start:end]
+        digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+        chunks.append(Chunk(f"{doc.doc_id}#{i}-{digest}", doc, text, start, end, i))
+    return chunks
+
+
+def _metadata(chunk: Chunk) -> dict:
+    doc = chunk.doc
+    meta = {
+        "doc_id": doc.doc_id, "content_hash": doc.content_hash, "title": doc.title,
+        "publisher": doc.publisher, "url": doc.url, "published": doc.published or "",
+        "kind": doc.kind, "companies": "|".join(doc.companies), "start": chunk.start,
+        "end": chunk.end, "chunk_index": chunk.index,
+    }
+    if chunk.index == 0:
+        # The deal ledger travels with the document, so every reader of the store can build the graph.
+        meta["deals"] = json.dumps([
+            {**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals
+        ])
+    return meta
+
+
+def _nodes(chunks: list[Chunk], embedder) -> list:
+    from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+
+    nodes = []
+    for chunk in chunks:
+        meta = _metadata(chunk)
+        # The SOURCE relation makes llama-index write our doc id into its own `doc_id` field
+        # (it would otherwise overwrite ours with "None").
+        node = TextNode(id_=chunk.chunk_id, text=chunk.text, metadata=meta,
+                        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc.doc_id)})
+        node.excluded_embed_metadata_keys = [k for k in meta if k not in ("title", "publisher")]
+        node.excluded_llm_metadata_keys = list(meta)
+        nodes.append(node)
+    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+    for node, vector in zip(nodes, embedder.get_text_embedding_batch(texts) if texts else []):
+        node.embedding = vector
+    return nodes
+
+
+def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+    """Bring the store in line with `corpus_dir`; returns what changed."""
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    began = time.perf_counter()
+    docs, errors = load_corpus(corpus_dir)
+    present = {p.relative_to(corpus_dir).as_posix() for p in corpus_files(corpus_dir)}
+    target_name = f"{store.settings.collection}_{int(time.time() * 1000)}" if rebuild else None
+    collection = store.collection(target_name)
+    existing = {} if rebuild else store.doc_hashes(collection)
+    changed = [d for d in docs if existing.get(d.doc_id) != d.content_hash]
+    removed = sorted(set(existing) - present)
+    vectors = ChromaVectorStore(chroma_collection=collection)
+    embedded = 0
+    bar = _bar(len(changed), progress)
+    for doc in changed:
+        chunks = chunk_document(doc)
+        nodes = _nodes(chunks, embedder)
+        if doc.doc_id in existing:
+            store.delete_docs([doc.doc_id], collection)
+        store._guard(lambda: vectors.add(nodes))
+        embedded += len(nodes)
+        bar.update(1) if bar else None
+    if bar:
+        bar.close()
+    store.delete_docs(removed, collection)
+    chunk_count = store._guard(collection.count)
+    if rebuild:
+        store.activate(collection.name, chunks=chunk_count)
+    else:
+        store.touch(chunks=chunk_count)
+    return IngestReport(
+        added=sum(1 for d in changed if d.doc_id not in existing),
+        updated=sum(1 for d in changed if d.doc_id in existing),
+        removed=len(removed),
+        unchanged=len(docs) - len(changed),
+        chunks=chunk_count,
+        embedded=embedded,
+        errors=tuple(errors),
+        seconds=round(time.perf_counter() - began, 3),
+    )
+
+
+def _bar(total: int, progress: bool | None):
+    if progress is False or total < 20 or (progress is None and not sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc="ingest", file=sys.stderr)
+
+
+__all__ = ["Chunk", "chunk_document", "ingest", "CorpusError"]

@@ -1,0 +1,124 @@
+"""A corpus file's bytes -> (front matter, body text); markdown, plain text, HTML and PDF."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import yaml
+
+from assistant.errors import CorpusError
+
+SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def read_file(path: Path, name: str) -> tuple[dict | None, str]:
+    """Front matter (None when the file has none) and the body text of one corpus file."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise CorpusError(f"{name}: the file is empty")
+    if len(data) > MAX_FILE_BYTES:
+        raise CorpusError(f"{name}: the file is {len(data) // 1024 // 1024} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return None, _pdf_text(data, name)
+    if b"\x00" in data[:8192]:
+        raise CorpusError(f"{name}: the file is binary, not text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{name}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from exc
+    text = text.replace("\r\n", "\n")
+    if suffix in (".html", ".htm"):
+        return None, html_text(text)
+    return split_front_matter(text, name)
+
+
+def split_front_matter(text: str, name: str) -> tuple[dict | None, str]:
+    """`---\\nyaml\\n---\\nbody` -> (dict, body); text without front matter -> (None, text)."""
+    if not text.startswith("---\n"):
+        return None, text
+    end = text.find("\n---", 4)
+    if end < 0:
+        raise CorpusError(f"{name}: front matter opened with '---' is never closed")
+    try:
+        meta = yaml.safe_load(text[4:end])
+    except yaml.YAMLError as exc:
+        raise CorpusError(f"{name}: front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    if not isinstance(meta, dict):
+        raise CorpusError(f"{name}: front matter must be a mapping of fields")
+    body = text[end + 4 :].lstrip("-").lstrip("\n")
+    return meta, body
+
+
+def title_of(body: str, fallback: str) -> str:
+    """The first markdown heading, else the first non-empty line, shortened."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line:
+            return re.sub(r"^#+\s*", "", line)[:200]
+    return fallback
+
+
+class _TextOfHtml(HTMLParser):
+    SKIP = {"script", "style", "nav", "header", "footer", "aside", "noscript", "form"}
+    BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title = ""
+        self._skip = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag in self.SKIP:
+            self._skip += 1
+        elif tag == "title":
+            self._in_title = True
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+        elif tag == "title":
+            self._in_title = False
+        elif tag in self.BLOCK:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title += data
+        elif not self._skip:
+            self.parts.append(data)
+
+
+def html_text(markup: str) -> str:
+    """Readable text of an HTML page: title first, scripts and navigation dropped."""
+    parser = _TextOfHtml()
+    parser.feed(markup)
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
+    text = "\n\n".join(line for line in lines if line)
+    title = " ".join(parser.title.split())
+    return f"# {html.unescape(title)}\n\n{text}" if title else text
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError as exc:
+        raise CorpusError(f"{name}: reading PDF needs the 'pdf' extra: pip install 'assistant[pdf]'") from exc
+    try:
+        pages = [page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages]
+    except (PdfReadError, ValueError, KeyError) as exc:
+        raise CorpusError(f"{name}: cannot read the PDF: {exc}") from exc
+    text = "\n\n".join(p.strip() for p in pages if p.strip())
+    if not text:
+        raise CorpusError(f"{name}: the PDF has no extractable text")
+    return text

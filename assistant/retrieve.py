@@ -1,0 +1,138 @@
+"""question -> ranked Passages: dense (Chroma) + BM25 fused by reciprocal rank.
+
+The only place llama-index nodes become the project's own `Passage` values. The lexical index
+is rebuilt from the store whenever the store's ingest stamp changes, so several processes that
+share one Chroma server all see the same corpus.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from assistant.errors import NotIndexedError
+from assistant.store import Store
+from assistant.types import Passage
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to some documents. Undated documents pass date filters (shown as undated)."""
+
+    companies: tuple[str, ...] = ()
+    publisher: str | None = None
+    after: str | None = None
+    before: str | None = None
+    kinds: tuple[str, ...] = ()
+    doc_ids: tuple[str, ...] = ()
+
+    def admits(self, meta: dict) -> bool:
+        published = meta.get("published") or ""
+        if self.companies and not set(self.companies) & set((meta.get("companies") or "").split("|")):
+            return False
+        if self.publisher and self.publisher.lower() not in (meta.get("publisher") or "").lower():
+            return False
+        if published and self.after and published < self.after:
+            return False
+        if published and self.before and published[: len(self.before)] > self.before:
+            return False
+        if self.kinds and meta.get("kind") not in self.kinds:
+            return False
+        return not self.doc_ids or meta.get("doc_id") in self.doc_ids
+
+    def __bool__(self) -> bool:
+        return any((self.companies, self.publisher, self.after, self.before, self.kinds, self.doc_ids))
+
+
+class Retriever:
+    """Hybrid retriever over the store's active collection."""
+
+    def __init__(self, store: Store, embedder, top_k: int = 6) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.top_k = top_k
+        self._lock = threading.Lock()
+        self._stamp: object = None
+        self.documents: dict[str, dict] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Reload nodes, the BM25 index and the document table if the store changed since last time."""
+        state = self.store.state()
+        stamp = (state.get("collection"), state.get("ingested_at"))
+        if stamp == self._stamp:
+            return
+        with self._lock:
+            if stamp == self._stamp:
+                return
+            self._load(state)
+            self._stamp = stamp
+
+    def _load(self, state: dict) -> None:
+        from llama_index.core import VectorStoreIndex
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
+        from llama_index.retrievers.bm25 import BM25Retriever
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        collection = self.store.collection()
+        records = self.store.records(collection)
+        if not records["ids"]:
+            raise NotIndexedError("the index is empty: run `assistant ingest` (or add files to the corpus folder)")
+        nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
+        documents: dict[str, dict] = {}
+        for meta in records["metadatas"]:
+            doc = documents.setdefault(meta["doc_id"], {"chunks": 0})
+            doc.update({k: v for k, v in meta.items() if not k.startswith("_") and k not in ("start", "end", "chunk_index")})
+            doc["chunks"] += 1
+        self.nodes = nodes
+        self.documents = documents
+        self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(len(nodes), 50))
+        # Per-query retrievers reuse this bm25s index; they need its corpus to map hits back to nodes.
+        self.bm25.bm25.corpus = self.bm25.corpus
+        self.index = VectorStoreIndex.from_vector_store(
+            ChromaVectorStore(chroma_collection=collection), embed_model=self.embedder
+        )
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[Passage]:
+        """The `top_k` best passages for `question` among documents `filters` admits."""
+        from llama_index.core.llms import MockLLM
+        from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        self.refresh()
+        k = top_k or self.top_k
+        vector_kwargs: dict = {"similarity_top_k": k * 2}
+        meta_filters = None
+        if filters:
+            allowed = [d for d, meta in self.documents.items() if filters.admits(meta)]
+            if not allowed:
+                return []
+            meta_filters = MetadataFilters(filters=[MetadataFilter(key="doc_id", value=allowed, operator=FilterOperator.IN)])
+            vector_kwargs["filters"] = meta_filters
+        # A fresh retriever per call over the shared bm25s index: cheap, and safe across threads.
+        lexical = BM25Retriever(existing_bm25=self.bm25.bm25, similarity_top_k=min(k * 2, len(self.nodes)),
+                                filters=meta_filters)
+        fusion = QueryFusionRetriever(
+            [self.index.as_retriever(**vector_kwargs), lexical], mode="reciprocal_rerank",
+            similarity_top_k=k, num_queries=1, use_async=False, llm=MockLLM(),
+        )
+        hits = self.store._guard(lambda: fusion.retrieve(question))
+        if filters:
+            hits = [h for h in hits if filters.admits(h.node.metadata)]
+        return [_passage(hit) for hit in hits[:k]]
+
+
+def _passage(hit) -> Passage:
+    meta = hit.node.metadata
+    return Passage(
+        chunk_id=hit.node.node_id,
+        doc_id=meta["doc_id"],
+        text=hit.node.get_content(),
+        score=float(hit.score or 0.0),
+        title=meta.get("title", ""),
+        publisher=meta.get("publisher", ""),
+        url=meta.get("url", ""),
+        published=meta.get("published") or None,
+        start=int(meta.get("start", 0)),
+    )

@@ -1,0 +1,57 @@
+"""ASSISTANT_* environment variables and `.env` -> one Settings value, built at the entry points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.errors import ConfigError
+
+Backend = Literal["extractive", "openai"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    backend: Backend | None = None
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    openai_api_key: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY"), repr=False
+    )
+    llm_timeout: float = Field(default=30.0, gt=0)
+    embed_model: str = "local"
+    chroma_url: str | None = None
+    data_dir: Path = Path(".assistant")
+    corpus_dir: Path = Path("corpus")
+    top_k: int = Field(default=6, ge=1, le=50)
+    host: str = "127.0.0.1"
+    port: int = Field(default=7860, ge=1, le=65535)
+    auth: str | None = Field(default=None, repr=False)
+    max_question_chars: int = Field(default=2000, ge=10)
+    collection: str = "assistant_chunks"
+    verify: bool = True
+
+    @model_validator(mode="after")
+    def _default_backend(self) -> "Settings":
+        if self.backend is None:
+            self.backend = "openai" if self.openai_api_key else "extractive"
+        return self
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env with keyword overrides; bad values become one ConfigError line."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"setting {field}: {first['msg']} (got {first.get('input')!r}); see the configuration table in README.md"
+        ) from None

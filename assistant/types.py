@@ -1,0 +1,179 @@
+"""The project's own values: everything after retrieval speaks these frozen dataclasses."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Status = Literal["rumored", "reported", "announced", "operational", "stalled", "ended", "denied"]
+STATUSES: tuple[str, ...] = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
+KINDS_OF_SOURCE: tuple[str, ...] = ("report", "press-release", "filing", "analysis", "article", "document")
+
+
+@dataclass(frozen=True)
+class DealEntry:
+    """One `deals:` item of a note's front matter, names as written in the note."""
+
+    supplier: str
+    customer: str
+    resource: str
+    scale: str
+    announced: str | None
+    status: str
+    quote: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One corpus file, parsed. `doc_id` is its corpus-relative POSIX path."""
+
+    doc_id: str
+    title: str
+    publisher: str
+    url: str
+    published: str | None
+    kind: str
+    companies: tuple[str, ...]
+    deals: tuple[DealEntry, ...]
+    body: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk of a document; `start` is the chunk's offset in the document body."""
+
+    chunk_id: str
+    doc_id: str
+    text: str
+    score: float
+    title: str
+    publisher: str
+    url: str
+    published: str | None
+    start: int = 0
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source of an answer; `quote` is exact text of the source."""
+
+    number: int
+    doc_id: str
+    title: str
+    publisher: str
+    url: str
+    published: str | None
+    quote: str
+    verified: bool = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether one answer sentence is supported by the passages it cites."""
+
+    sentence: str
+    citations: tuple[int, ...]
+    supported: bool
+    reason: str
+    similarity: float = 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a deal is stated: a note, its outlet and date, and the exact quote with its offsets."""
+
+    doc_id: str
+    title: str
+    publisher: str
+    url: str
+    published: str | None
+    quote: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Deal:
+    """A supplier -> customer edge of the deal graph, with every note that reports it."""
+
+    supplier: str
+    customer: str
+    resource: str
+    scale: str
+    announced: str | None
+    status: str
+    evidence: tuple[Evidence, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Two or more sources that disagree about the same deal."""
+
+    supplier: str
+    customer: str
+    attribute: str
+    claims: tuple[tuple[str, int], ...]  # (claim, citation number)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns. `text` has inline [n] markers numbered by first use."""
+
+    question: str
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    standalone_question: str
+    passages: tuple[Passage, ...] = ()
+    verdicts: tuple[Verdict, ...] = ()
+    conflicts: tuple[Conflict, ...] = ()
+    backend: str = "extractive"
+    notice: str = ""
+    corpus_version: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    route: str = "retrieval"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able record of everything needed to replay or audit the answer."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question,
+            "text": self.text,
+            "abstained": self.abstained,
+            "backend": self.backend,
+            "route": self.route,
+            "notice": self.notice,
+            "corpus_version": self.corpus_version,
+            "citations": [asdict(c) for c in self.citations],
+            "verdicts": [asdict(v) for v in self.verdicts],
+            "conflicts": [asdict(c) for c in self.conflicts],
+            "passages": [asdict(p) for p in self.passages],
+            "timings": dict(self.timings),
+        }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation."""
+
+    question: str
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    errors: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
