@@ -27,3 +27,30 @@ def load_embedder(name: str = "local"):
             "pip install 'assistant[openai-embeddings]', or use ASSISTANT_EMBED_MODEL=local"
         ) from exc
     return OpenAIEmbedding(model=name)
+
+
+class SentenceVectors:
+    """Unit vectors for short texts, cached, so re-ranking the same passages twice embeds nothing."""
+
+    def __init__(self, embedder, limit: int = 50_000) -> None:
+        self.embedder = embedder
+        self.limit = limit
+        self._cache: dict[str, object] = {}
+
+    def __call__(self, texts: list[str]):
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            if len(self._cache) + len(todo) > self.limit:
+                self._cache.clear()
+            vectors = np.asarray(self.embedder.get_text_embedding_batch(todo), dtype=np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+            self._cache.update(zip(todo, vectors))
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
+    def query(self, text: str):
+        """A question's vector; MiniLM uses the same encoder for queries and passages."""
+        return self([text])[0]

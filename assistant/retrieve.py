@@ -7,6 +7,8 @@ share one Chroma server all see the same corpus.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import threading
 from dataclasses import dataclass
 
@@ -86,6 +88,10 @@ class Retriever:
             doc["chunks"] += 1
         self.nodes = nodes
         self.documents = documents
+        self.vocabulary = frozenset(re.findall(r"[a-z0-9]+", " ".join(
+            [*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}" for d in documents.values())]
+        ).lower()))
+        self.version = hashlib.sha256("".join(sorted(d["content_hash"] for d in documents.values())).encode()).hexdigest()[:12]
         self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(len(nodes), 50))
         # Per-query retrievers reuse this bm25s index; they need its corpus to map hits back to nodes.
         self.bm25.bm25.corpus = self.bm25.corpus

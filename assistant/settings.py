@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     auth: str | None = Field(default=None, repr=False)
     max_question_chars: int = Field(default=2000, ge=10)
     collection: str = "assistant_chunks"
-    verify: bool = True
 
     @model_validator(mode="after")
     def _default_backend(self) -> "Settings":

@@ -157,6 +157,13 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class TextDelta:
+    """A piece of answer text as it is produced; `Assistant.stream` ends with the final Answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Turn:
     """One exchange of a conversation."""
 

@@ -1,0 +1,158 @@
+"""The Python API: `Assistant` composes store, retriever, answerers and chat from one Settings."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from assistant.answer import Context, stream_answer
+from assistant.chat import Chat
+from assistant.condense import condense
+from assistant.entities import EntityTable
+from assistant.errors import ConfigError, NotIndexedError, QuestionError
+from assistant.retrieve import Filters, Retriever
+from assistant.settings import Settings, load_settings
+from assistant.store import Store
+from assistant.types import Answer, IngestReport, TextDelta, Turn
+
+
+class Assistant:
+    """A cited Q&A assistant over the corpus.
+
+        >>> assistant = Assistant()                         # ASSISTANT_* env / .env
+        >>> answer = assistant.ask("Who supplies compute to Anthropic?")
+        >>> answer.text, [c.url for c in answer.citations]
+    """
+
+    def __init__(self, settings: Settings | None = None, **overrides: object) -> None:
+        if settings is not None and overrides:
+            settings = settings.model_copy(update=overrides)
+        self.settings = settings or load_settings(**overrides)
+        corpus = Path(self.settings.corpus_dir)
+        self.entities = EntityTable.load(corpus / "entities.yaml")
+        from assistant.embedding import SentenceVectors, load_embedder
+
+        self.embedder = load_embedder(self.settings.embed_model)
+        self.vectors = SentenceVectors(self.embedder)
+        self.store = Store(self.settings)
+        self._ingest_lock = threading.Lock()
+        if self.store.count() == 0 and corpus.is_dir():
+            self.ingest()
+        self.retriever = Retriever(self.store, self.embedder, self.settings.top_k)
+        self.llm = self._llm()
+
+    def _llm(self):
+        if self.settings.backend != "openai":
+            return None
+        from assistant.llm import LLMDrafter
+
+        return LLMDrafter(self.settings)
+
+    @property
+    def graph(self):
+        from assistant.graph import DealGraph
+
+        stamp = self.retriever.version
+        if getattr(self, "_graph_stamp", None) != stamp:
+            self._graph = DealGraph.from_documents(self.retriever.documents, self.entities)
+            self._graph_stamp = stamp
+        return self._graph
+
+    # -- answering -------------------------------------------------------------------------
+
+    def stream(self, question: str, *, as_of: str | None = None, publisher: str | None = None,
+               company: str | None = None) -> Iterator[TextDelta | Answer]:
+        """Text deltas as they are produced, then the final Answer with verified citations."""
+        question = clean_question(question, self.settings.max_question_chars)
+        return self._stream(question, question, _filters(as_of, publisher, company, self.entities))
+
+    def ask(self, question: str, **filters: str | None) -> Answer:
+        """The answer to one question, with inline [n] citations; built on `stream`."""
+        return _last(self.stream(question, **filters))
+
+    def chat(self) -> Chat:
+        """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
+        return Chat(lambda q, s: self._stream(clean_question(q, self.settings.max_question_chars), s, None),
+                    self.condense)
+
+    def condense(self, question: str, turns: list[Turn]) -> str:
+        question = clean_question(question, self.settings.max_question_chars)
+        previous = [t.answer.standalone_question for t in turns]
+        if self.llm is not None and turns:
+            rewritten = self.llm.condense(question, turns)
+            if rewritten:
+                return rewritten
+        return condense(question, previous, self.entities)
+
+    def _stream(self, question: str, standalone: str, filters: Filters | None) -> Iterator[TextDelta | Answer]:
+        ctx = Context(retriever=self.retriever, vectors=self.vectors, entities=self.entities,
+                      top_k=self.settings.top_k, llm=self.llm, graph=self._graph_or_none())
+        yield from stream_answer(question, standalone, ctx, filters)
+
+    def _graph_or_none(self):
+        try:
+            return self.graph
+        except ImportError:
+            return None
+
+    # -- the deal ledger and the corpus ----------------------------------------------------
+
+    def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
+              status: str | None = None) -> list:
+        """Deals in the graph, filtered; each carries its evidence (note, outlet, date, quote)."""
+        return self.graph.deals(supplier=supplier, customer=customer, as_of=as_of, status=status)
+
+    def sources(self) -> list[dict]:
+        """One record per indexed document: id, title, publisher, url, published, companies, chunks."""
+        self.retriever.refresh()
+        keys = ("doc_id", "title", "publisher", "url", "published", "kind", "companies", "chunks")
+        return sorted(({k: d.get(k) for k in keys} for d in self.retriever.documents.values()),
+                      key=lambda d: d["doc_id"])
+
+    def ingest(self, rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+        """Bring the index in line with the corpus folder; only changed files are embedded."""
+        from assistant.ingest import ingest
+
+        with self._ingest_lock:
+            report = ingest(self.store, Path(self.settings.corpus_dir), self.embedder, rebuild=rebuild, progress=progress)
+        if hasattr(self, "retriever"):
+            self.retriever.refresh()
+        return report
+
+
+def clean_question(question: object, limit: int) -> str:
+    """Reject empty or oversized questions; drop control characters, keep every script."""
+    if not isinstance(question, str):
+        raise QuestionError("the question must be text")
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("the question is empty: type a question about AI compute deals")
+    if len(text) > limit:
+        raise QuestionError(f"the question is {len(text):,} characters long; the limit is {limit:,}")
+    return text
+
+
+def _filters(as_of: str | None, publisher: str | None, company: str | None, entities: EntityTable) -> Filters | None:
+    from assistant.corpus import iso_date
+    from assistant.errors import CorpusError
+
+    try:
+        before = iso_date(as_of, "as_of") if as_of else None
+    except CorpusError as exc:
+        raise ConfigError(f"{exc}") from None
+    companies = (entities.resolve(company) or company,) if company else ()
+    filters = Filters(companies=companies, publisher=publisher, before=before)
+    return filters or None
+
+
+def _last(events: Iterator[TextDelta | Answer]) -> Answer:
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise NotIndexedError("no answer was produced")
+    return answer

@@ -1,0 +1,38 @@
+"""A conversation: each follow-up is condensed to a standalone question, then answered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from assistant.types import Answer, TextDelta, Turn
+
+Streamer = Callable[[str, str], Iterator[TextDelta | Answer]]
+Condenser = Callable[[str, list[Turn]], str]
+
+
+class Chat:
+    """Keeps the turns; `ask` and `stream` behave like the Assistant's, with context carried over."""
+
+    def __init__(self, stream: Streamer, condense: Condenser, max_turns: int = 20) -> None:
+        self._stream = stream
+        self._condense = condense
+        self.max_turns = max_turns
+        self.turns: list[Turn] = []
+
+    def stream(self, question: str) -> Iterator[TextDelta | Answer]:
+        standalone = self._condense(question, self.turns[-self.max_turns:])
+        for event in self._stream(question, standalone):
+            if isinstance(event, Answer):
+                self.turns.append(Turn(question, event))
+            yield event
+
+    def ask(self, question: str) -> Answer:
+        answer = None
+        for event in self.stream(question):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None, "a stream always ends with an Answer"
+        return answer
+
+    def reset(self) -> None:
+        self.turns.clear()

@@ -1,0 +1,133 @@
+"""Draft answer with [n] markers over numbered passages -> verified, renumbered citations.
+
+Every sentence is checked against the passages it cites: its figures and companies must appear
+there, and it must be close to one of their sentences (embedding similarity or word overlap).
+Unknown numbers are dropped; "[3] ... [1]" becomes "[1] ... [2]" in order of first use.
+
+    >>> renumber("AMD supplies 6 GW [3]. OpenAI pays [1][9].", valid=4)
+    ('AMD supplies 6 GW [1]. OpenAI pays [2].', {3: 1, 1: 2})
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant import sentences, textmatch
+from assistant.entities import EntityTable
+from assistant.types import Citation, Passage, Verdict
+
+MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
+SIM_SUPPORT = 0.62
+OVERLAP_SUPPORT = 0.6
+UNVERIFIED = " (unverified)"
+
+
+def renumber(text: str, valid: int, mapping: dict[int, int] | None = None) -> tuple[str, dict[int, int]]:
+    """Renumber markers by first use; numbers outside 1..valid are removed."""
+    mapping = {} if mapping is None else mapping
+
+    def swap(match: re.Match) -> str:
+        out = []
+        for raw in re.split(r"\s*,\s*", match.group(1)):
+            n = int(raw)
+            if 1 <= n <= valid:
+                new = mapping.setdefault(n, len(mapping) + 1)
+                if f"[{new}]" not in out:
+                    out.append(f"[{new}]")
+        return (" " + "".join(out)) if out else ""
+
+    text = MARKER.sub(swap, text)
+    return re.sub(r"\](\s*)\[", lambda m: "][", text), mapping
+
+
+def cited_numbers(sentence: str) -> list[int]:
+    return [int(n) for group in MARKER.findall(sentence) for n in re.split(r"\s*,\s*", group)]
+
+
+def strip_markers(text: str) -> str:
+    return MARKER.sub("", text).replace(UNVERIFIED, "").strip()
+
+
+def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) -> tuple[str, list[Citation], list[Verdict]]:
+    """Check each sentence of `draft` against its cited passages; return shown text, citations, verdicts."""
+    text, mapping = renumber(draft, len(passages))
+    by_new = {new: passages[old - 1] for old, new in mapping.items()}
+    verdicts: list[Verdict] = []
+    quotes: dict[int, list[tuple[int, int]]] = {}
+    support: dict[int, list[bool]] = {}
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in sentences.spans(text):
+        sentence = text[start:end]
+        numbers = [n for n in dict.fromkeys(cited_numbers(sentence)) if n in by_new]
+        claim = strip_markers(sentence)
+        verdict, spans = _judge(claim, numbers, by_new, vectors, entities)
+        verdicts.append(verdict)
+        for n, span in spans.items():
+            quotes.setdefault(n, []).append(span)
+        for n in numbers:
+            support.setdefault(n, []).append(verdict.supported)
+        pieces.append(text[cursor:end])
+        if not verdict.supported and (numbers or _has_facts(claim, entities)):
+            pieces.append(UNVERIFIED)
+        cursor = end
+    pieces.append(text[cursor:])
+    citations = []
+    for n in sorted(by_new):
+        passage = by_new[n]
+        spans = quotes.get(n) or [(0, len(passage.text))]
+        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+        citations.append(Citation(
+            number=n, doc_id=passage.doc_id, title=passage.title, publisher=passage.publisher,
+            url=passage.url, published=passage.published, quote=passage.text[lo:hi],
+            verified=all(support.get(n, [False])),
+        ))
+    return "".join(pieces), citations, verdicts
+
+
+def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, entities: EntityTable):
+    if not numbers and claim.endswith(":"):
+        return Verdict(claim, (), True, "lead-in to a list"), {}
+    if not numbers:
+        facts = _has_facts(claim, entities)
+        return Verdict(claim, (), not facts, "no citation" if facts else "no facts to cite"), {}
+    cited = " ".join(by_new[n].text for n in numbers)
+    missing = textmatch.unsupported_figures(claim, cited)
+    cited_companies = set(entities.mentions(cited)) | {c for n in numbers for c in entities.mentions(by_new[n].title)}
+    strangers = [c for c in entities.mentions(claim) if c not in cited_companies]
+    claim_vec = None
+    spans: dict[int, tuple[int, int]] = {}
+    best_sim, best_overlap = 0.0, 0.0
+    for n in numbers:
+        text = by_new[n].text
+        candidates = sentences.spans(text)
+        if not candidates:
+            continue
+        quoted = [(s, e) for s, e in candidates if text[s:e].rstrip(".!?") in claim]
+        if quoted:
+            # The claim quotes the source word for word: no need to measure closeness.
+            spans[n] = (min(s for s, _ in quoted), max(e for _, e in quoted))
+            best_sim, best_overlap = 1.0, 1.0
+            continue
+        if claim_vec is None:
+            claim_vec = vectors.query(claim)
+        sims = vectors([text[s:e] for s, e in candidates]) @ claim_vec
+        scored = [(0.7 * float(sim) + 0.3 * textmatch.overlap(claim, text[s:e]), float(sim),
+                   textmatch.overlap(claim, text[s:e]), (s, e)) for sim, (s, e) in zip(sims, candidates)]
+        score, sim, lap, span = max(scored)
+        spans[n] = span
+        best_sim, best_overlap = max(best_sim, sim), max(best_overlap, lap)
+    close = best_sim >= SIM_SUPPORT or best_overlap >= OVERLAP_SUPPORT
+    if missing:
+        reason = f"figures not in the cited sources: {', '.join(missing)}"
+    elif strangers:
+        reason = f"companies not in the cited sources: {', '.join(strangers)}"
+    elif not close:
+        reason = f"not close to any cited sentence (similarity {best_sim:.2f})"
+    else:
+        reason = "supported"
+    return Verdict(claim, tuple(numbers), reason == "supported", reason, round(best_sim, 3)), spans
+
+
+def _has_facts(claim: str, entities: EntityTable) -> bool:
+    return bool(textmatch.figures(claim) or entities.mentions(claim))

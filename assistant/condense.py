@@ -1,0 +1,88 @@
+"""A follow-up plus the conversation so far -> one standalone question for retrieval.
+
+Offline rules over the entity table (an LLM backend may condense instead):
+
+    "Who supplies compute to Anthropic?" then "And OpenAI?"  -> "Who supplies compute to OpenAI?"
+    "What did AMD agree to supply to OpenAI?" then "How big is it?" -> "How big is the AMD and OpenAI deal?"
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.entities import EntityTable
+
+_SWAP_LEAD = re.compile(
+    r"^\s*(?:and|also|what about|how about|and what about|and how about|same (?:question )?for|now|ok(?:ay)?,? (?:and|what about)|then)"
+    r"(?:\s+(?:for|to|with|of|from))?\s+(?P<rest>.+?)\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+_PRONOUN_DEAL = re.compile(r"\b(?:that|this|the|their|its) (?:deal|agreement|contract|partnership|lease|arrangement)\b", re.I)
+_PRONOUNS = re.compile(r"\b(it|they|them|that|this|their|its)\b", re.I)
+
+
+def condense(question: str, previous: list[str], entities: EntityTable) -> str:
+    """Rewrite `question` to stand alone, given earlier standalone questions (oldest first)."""
+    question = " ".join(question.split())
+    if not previous:
+        return question
+    last = previous[-1]
+    asked = entities.mentions(question)
+    before = entities.mentions(last) or _last_companies(previous, entities)
+    lead = _SWAP_LEAD.match(question)
+    if lead and asked and len(lead.group("rest").split()) <= 6:
+        return _swap(last, before, asked, entities)
+    if asked and len(question.split()) <= 3 and not _PRONOUNS.search(question):
+        return _swap(last, before, asked, entities)
+    if not asked and before and (_PRONOUN_DEAL.search(question) or _PRONOUNS.search(question)):
+        return _fill_pronouns(question, _surface_names(last, entities) or before)
+    if lead and not asked and before:
+        # "And since 2025?" keeps the earlier question's companies in view.
+        return f"{last.rstrip('?. ')} ({lead.group('rest')})?"
+    return question
+
+
+def _swap(last: str, before: list[str], asked: list[str], entities: EntityTable) -> str:
+    if not before:
+        return f"{last.rstrip('?. ')} ({', '.join(asked)})?"
+    spans = entities.spans(last)
+    # Replace the earlier company of the same kind as the new one; else the last one named.
+    target = next((c for c in before if entities.kind(c) == entities.kind(asked[0])), before[-1])
+    for start, end, name in reversed(spans):
+        if name == target:
+            last = last[:start] + asked[0] + last[end:]
+            break
+    return last
+
+
+def _fill_pronouns(question: str, companies: list[str]) -> str:
+    pair = " and ".join(companies[:2])
+    if _PRONOUN_DEAL.search(question):
+        return _PRONOUN_DEAL.sub(f"the {pair} deal", question, count=1)
+    subject = f"the {pair} deal" if len(companies) > 1 else companies[0]
+
+    def fill(match: re.Match) -> str:
+        word = match.group(1).lower()
+        if word in ("their", "its"):
+            return f"{companies[0]}'s" if len(companies) == 1 else f"the {pair}"
+        if word in ("they", "them") and len(companies) > 1:
+            return pair
+        return subject
+
+    return _PRONOUNS.sub(fill, question, count=1)
+
+
+def _surface_names(text: str, entities: EntityTable) -> list[str]:
+    """Companies as the user wrote them ("Trainium2", not "Amazon"), first mention of each."""
+    seen: dict[str, str] = {}
+    for start, end, name in entities.spans(text):
+        seen.setdefault(name, text[start:end])
+    return list(seen.values())
+
+
+def _last_companies(previous: list[str], entities: EntityTable) -> list[str]:
+    for text in reversed(previous):
+        found = entities.mentions(text)
+        if found:
+            return found
+    return []

@@ -1,0 +1,138 @@
+"""The notes' `deals:` ledger -> a networkx graph of supplier -> customer deals with evidence.
+
+Entries from different notes about the same pair within a few months are one deal with several
+pieces of evidence; when those notes give different figures or dates, the deal carries a conflict.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+
+import networkx as nx
+
+from assistant import textmatch
+from assistant.dates import on_or_before
+from assistant.entities import EntityTable
+from assistant.types import Deal, Evidence
+
+SAME_DEAL_DAYS = 30
+_STATUS_ORDER = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
+
+
+def _day(iso: str | None) -> dt.date | None:
+    if not iso:
+        return None
+    parts = (iso + "-01-01")[:10] if len(iso) < 10 else iso
+    return dt.date.fromisoformat(parts)
+
+
+class DealGraph:
+    """A MultiDiGraph: nodes are canonical companies (with `kind`), edges are deals."""
+
+    def __init__(self, graph: nx.MultiDiGraph, entities: EntityTable) -> None:
+        self.graph = graph
+        self.entities = entities
+
+    @classmethod
+    def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> "DealGraph":
+        """Build from the store's document table (each document's `deals` JSON travels with it)."""
+        claims: dict[tuple[str, str], list[tuple[dict, Evidence]]] = {}
+        for doc_id, meta in sorted(documents.items()):
+            for entry in json.loads(meta.get("deals") or "[]"):
+                supplier = entities.resolve(entry["supplier"]) or entry["supplier"]
+                customer = entities.resolve(entry["customer"]) or entry["customer"]
+                start = int(entry.get("start", -1))
+                evidence = Evidence(doc_id, meta.get("title", ""), meta.get("publisher", ""), meta.get("url", ""),
+                                    meta.get("published") or None, entry["quote"], start, start + len(entry["quote"]))
+                claims.setdefault((supplier, customer), []).append((entry, evidence))
+        graph = nx.MultiDiGraph()
+        for name, entity in entities.entities.items():
+            graph.add_node(name, kind=entity.kind)
+        for (supplier, customer), items in claims.items():
+            for group in _cluster(items):
+                graph.add_edge(supplier, customer, deal=_deal(supplier, customer, group),
+                               entries=[e for e, _ in group])
+        return cls(graph, entities)
+
+    def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
+              status: str | None = None, since: str | None = None) -> list[Deal]:
+        """Deals matching every given filter; `as_of` keeps only evidence published by then (undated kept)."""
+        want_s = self.entities.resolve(supplier) or supplier if supplier else None
+        want_c = self.entities.resolve(customer) or customer if customer else None
+        out = []
+        for s, c, data in self.graph.edges(data=True):
+            if (want_s and s != want_s) or (want_c and c != want_c):
+                continue
+            deal: Deal = data["deal"]
+            if as_of:
+                kept = [e for e in deal.evidence if on_or_before(e.published, as_of)]
+                if not kept or all(e.published is None for e in kept) and deal.announced and not on_or_before(deal.announced, as_of):
+                    continue
+                entries = [en for en, ev in zip(data["entries"], deal.evidence) if ev in kept]
+                deal = _deal(s, c, list(zip(entries, kept)))
+            if since and not any(e.published and e.published[: len(since)] > since for e in deal.evidence):
+                continue
+            if status and deal.status != status:
+                continue
+            out.append(deal)
+        return sorted(out, key=lambda d: (d.supplier, d.customer, d.announced or ""))
+
+    def conflicts(self, deal: Deal) -> list[Evidence]:
+        """The deal's evidence when outlets disagree on its figures (one item per distinct claim), else []."""
+        ev = [e for e in deal.evidence if e.publisher != "unsourced"]
+        clash = any(_figures_disagree(a.quote, b.quote) for i, a in enumerate(ev) for b in ev[i + 1:]
+                    if a.publisher != b.publisher)
+        return ev if clash else []
+
+    def companies(self, kind: str | None = None) -> list[str]:
+        return sorted(n for n, d in self.graph.nodes(data=True) if kind is None or d.get("kind") == kind)
+
+    def kind(self, name: str) -> str | None:
+        return self.graph.nodes[name].get("kind") if name in self.graph else None
+
+
+def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Evidence]]]:
+    """Split one pair's entries into deals: announced within SAME_DEAL_DAYS and about the same resource."""
+    dated = sorted(items, key=lambda it: _day(it[0].get("announced") or it[1].published) or dt.date.max)
+    groups: list[list[tuple[dict, Evidence]]] = []
+    for item in dated:
+        day = _day(item[0].get("announced") or item[1].published)
+        home = None
+        for group in groups:
+            first = _day(group[0][0].get("announced") or group[0][1].published)
+            near = day is not None and first is not None and abs((day - first).days) <= SAME_DEAL_DAYS
+            if near and max(textmatch.jaccard(item[0]["resource"], e["resource"]) for e, _ in group) >= 0.25:
+                home = group
+                break
+        if home is None:
+            groups.append([item])
+        else:
+            home.append(item)
+    return groups
+
+
+def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> Deal:
+    entries = [e for e, _ in group]
+    latest = max(group, key=lambda it: (it[1].published or "", _STATUS_ORDER.index(it[0]["status"])))
+    announced = sorted(e.get("announced") for e in entries if e.get("announced"))
+    resource = Counter(e["resource"] for e in entries).most_common(1)[0][0]
+    return Deal(
+        supplier=supplier, customer=customer, resource=resource,
+        scale=latest[0].get("scale") or entries[0].get("scale") or "",
+        announced=announced[0] if announced else None,
+        status=latest[0]["status"],
+        evidence=tuple(sorted((ev for _, ev in group), key=lambda ev: (ev.published or "9999", ev.doc_id))),
+    )
+
+
+def _figures_disagree(a: str, b: str) -> bool:
+    """Both quotes give a figure of the same kind (money, power, count) and none of them match."""
+    fa, fb = textmatch.figures(a), textmatch.figures(b)
+    for kind in ("usd", "w", "n"):
+        va = {v for k, v in fa if k == kind and (kind != "n" or v >= 1000) and not 1900 <= v <= 2100}
+        vb = {v for k, v in fb if k == kind and (kind != "n" or v >= 1000) and not 1900 <= v <= 2100}
+        if va and vb and not va & vb:
+            return True
+    return False
