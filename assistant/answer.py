@@ -82,6 +82,7 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
         # Graph facts lead; retrieved passages follow as further numbered evidence.
         passages = list(graph_draft.passages) + [p for p in passages if p.chunk_id not in {g.chunk_id for g in graph_draft.passages}]
     draft_text, backend, notice = None, "extractive", ""
+    cited = passages  # what the draft's [n] markers number
     if ctx.llm is not None and passages and graph_draft is None:
         draft_text, notice = yield from ctx.llm.stream_draft(standalone, passages, graph_draft)
         backend = "openai" if draft_text is not None else "extractive"
@@ -90,12 +91,14 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
             draft_text = graph_draft.text
         elif passages:
             article = bool(_ARTICLE.search(standalone))
-            draft_text = extractive.draft(standalone, passages, ctx.vectors, ctx.entities,
-                                          min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE)
-            if draft_text and ctx.graph is not None:
-                from assistant import relations
+            drafted = extractive.draft(standalone, passages, ctx.vectors, ctx.entities,
+                                       min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE)
+            if drafted:
+                draft_text, cited = drafted
+                if ctx.graph is not None:
+                    from assistant import relations
 
-                draft_text = relations.with_conflicts(draft_text, standalone, ctx.graph, passages)
+                    draft_text = relations.with_conflicts(draft_text, standalone, ctx.graph, cited)
     t_drafted = time.perf_counter()
     if not draft_text:
         text = _abstention(standalone)
@@ -103,7 +106,7 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
         yield replace(base, text=text, passages=tuple(passages), notice=notice, backend=backend,
                       timings=_ms(began, retrieve=t_retrieved - began))
         return
-    text, cites, verdicts = citations.verify(draft_text, passages, ctx.vectors, ctx.entities)
+    text, cites, verdicts = citations.verify(draft_text, cited, ctx.vectors, ctx.entities)
     if backend == "extractive":
         # The extractive text was never streamed: send it now, sentence by sentence.
         for piece in re.split(r"(?<=[.!?\]])\s+", text):

@@ -53,7 +53,7 @@ def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) 
     text, mapping = renumber(draft, len(passages))
     by_new = {new: passages[old - 1] for old, new in mapping.items()}
     verdicts: list[Verdict] = []
-    quotes: dict[int, list[tuple[int, int]]] = {}
+    quotes: dict[int, tuple[float, tuple[int, int]]] = {}
     support: dict[int, list[bool]] = {}
     pieces: list[str] = []
     cursor = 0
@@ -63,8 +63,9 @@ def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) 
         claim = strip_markers(sentence)
         verdict, spans = _judge(claim, numbers, by_new, vectors, entities)
         verdicts.append(verdict)
-        for n, span in spans.items():
-            quotes.setdefault(n, []).append(span)
+        for n, (score, span) in spans.items():
+            if n not in quotes or score > quotes[n][0]:
+                quotes[n] = (score, span)
         for n in numbers:
             support.setdefault(n, []).append(verdict.supported)
         pieces.append(text[cursor:end])
@@ -75,8 +76,7 @@ def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) 
     citations = []
     for n in sorted(by_new):
         passage = by_new[n]
-        spans = quotes.get(n) or [(0, len(passage.text))]
-        lo, hi = min(s for s, _ in spans), max(e for _, e in spans)
+        lo, hi = quotes[n][1] if n in quotes else (0, len(passage.text))
         citations.append(Citation(
             number=n, doc_id=passage.doc_id, title=passage.title, publisher=passage.publisher,
             url=passage.url, published=passage.published, quote=passage.text[lo:hi],
@@ -106,7 +106,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
         quoted = [(s, e) for s, e in candidates if text[s:e].rstrip(".!?") in claim]
         if quoted:
             # The claim quotes the source word for word: no need to measure closeness.
-            spans[n] = (min(s for s, _ in quoted), max(e for _, e in quoted))
+            spans[n] = (2.0, (quoted[0][0], quoted[-1][1]))
             best_sim, best_overlap = 1.0, 1.0
             continue
         if claim_vec is None:
@@ -115,7 +115,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
         scored = [(0.7 * float(sim) + 0.3 * textmatch.overlap(claim, text[s:e]), float(sim),
                    textmatch.overlap(claim, text[s:e]), (s, e)) for sim, (s, e) in zip(sims, candidates)]
         score, sim, lap, span = max(scored)
-        spans[n] = span
+        spans[n] = (score, span)
         best_sim, best_overlap = max(best_sim, sim), max(best_overlap, lap)
     close = best_sim >= SIM_SUPPORT or best_overlap >= OVERLAP_SUPPORT
     if missing:

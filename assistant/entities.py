@@ -25,6 +25,7 @@ class Entity:
     name: str
     kind: str
     aliases: tuple[str, ...]
+    products: tuple[str, ...] = ()
 
 
 class EntityTable:
@@ -39,8 +40,9 @@ class EntityTable:
             if kind not in KINDS:
                 raise CorpusError(f"entities.yaml: {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
             aliases = tuple(str(a) for a in spec.get("aliases") or ())
-            self.entities[str(name)] = Entity(str(name), kind, aliases)
-            for key in (str(name), *aliases):
+            products = tuple(str(a) for a in spec.get("products") or ())
+            self.entities[str(name)] = Entity(str(name), kind, aliases, products)
+            for key in (str(name), *aliases, *products):
                 other = self._by_key.setdefault(_key(key), str(name))
                 if other != str(name):
                     raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
@@ -85,12 +87,17 @@ class EntityTable:
             return []
         return [(m.start(1), m.end(1), self._by_key[_key(m.group(1))]) for m in self._pattern.finditer(text)]
 
+    def products_named(self, text: str) -> list[str]:
+        """Product names in `text` (as written), e.g. "TPUs" in "Which labs use TPUs?"."""
+        products = {_key(p) for e in self.entities.values() for p in e.products}
+        return [text[s:e] for s, e, _ in self.spans(text) if _key(text[s:e]) in products]
+
     def aliases_of(self, name: str) -> tuple[str, ...]:
         canonical = self.resolve(name)
         if not canonical:
             return ()
         entity = self.entities[canonical]
-        return (entity.name, *entity.aliases)
+        return (entity.name, *entity.aliases, *entity.products)
 
 
 def _key(name: str) -> str:

@@ -7,7 +7,7 @@ near-duplicates; and quotes them word for word. When the evidence is weak it abs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant import sentences, textmatch
 from assistant.entities import EntityTable
@@ -25,30 +25,31 @@ class Candidate:
     text: str
     score: float
     companies: frozenset[str]
+    start: int = 0  # offset of the sentence in its passage
 
 
 def rank_sentences(question: str, passages: list[Passage], vectors, entities: EntityTable) -> list[Candidate]:
     """Every usable sentence of the passages, best first."""
     asked = set(entities.mentions(question))
     asked_figures = {v for _, v in textmatch.figures(question)}
-    raw: list[tuple[int, str]] = []
+    raw: list[tuple[int, str, int]] = []
     for i, passage in enumerate(passages, start=1):
         for start, end in sentences.spans(passage.text):
             text = passage.text[start:end]
             if not text.rstrip("\"'’”)").endswith((".", "!", "?")) or len(text.split()) < 5:
                 continue  # headings and fragments are not answers
-            raw.append((i, text))
+            raw.append((i, text, start))
     if not raw:
         return []
-    sims = vectors([t for _, t in raw]) @ vectors.query(question)
+    sims = vectors([t for _, t, _ in raw]) @ vectors.query(question)
     ranked = []
-    for (i, text), sim in zip(raw, sims):
+    for (i, text, start), sim in zip(raw, sims):
         named = frozenset(entities.mentions(text))
         entity = len(asked & named) / len(asked) if asked else 0.0
         figure = 1.0 if asked_figures & {v for _, v in textmatch.figures(text)} else 0.0
         rank_bonus = 0.04 * (1 - (i - 1) / max(len(passages), 1))
         score = 0.55 * float(sim) + 0.25 * textmatch.overlap(question, text) + 0.15 * entity + 0.05 * figure + rank_bonus
-        ranked.append(Candidate(i, text, score, named))
+        ranked.append(Candidate(i, text, score, named, start))
     return sorted(ranked, key=lambda c: c.score, reverse=True)
 
 
@@ -68,13 +69,21 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
 
 
 def draft(question: str, passages: list[Passage], vectors, entities: EntityTable,
-          min_score: float = MIN_SCORE) -> str | None:
-    """Answer text with [n] markers over `passages`, or None when the passages do not answer."""
+          min_score: float = MIN_SCORE) -> tuple[str, list[Passage]] | None:
+    """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
+    as passages (so each citation quotes exactly one sentence); None when nothing answers."""
     ranked = rank_sentences(question, passages, vectors, entities)
     chosen = select(ranked, min_score)
     if not chosen:
         return None
-    return " ".join(_cite(c.text, c.passage) for c in chosen)
+    quoted: list[Passage] = []
+    parts = []
+    for cand in chosen:
+        source = passages[cand.passage - 1]
+        quoted.append(replace(source, chunk_id=f"{source.chunk_id}@{cand.start}", text=cand.text,
+                              start=source.start + cand.start, score=round(cand.score, 4)))
+        parts.append(_cite(cand.text, len(quoted)))
+    return " ".join(parts), quoted
 
 
 def _cite(sentence: str, number: int) -> str:

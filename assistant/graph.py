@@ -128,11 +128,20 @@ def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> D
 
 
 def _figures_disagree(a: str, b: str) -> bool:
-    """Both quotes give a figure of the same kind (money, power, count) and none of them match."""
-    fa, fb = textmatch.figures(a), textmatch.figures(b)
-    for kind in ("usd", "w", "n"):
-        va = {v for k, v in fa if k == kind and (kind != "n" or v >= 1000) and not 1900 <= v <= 2100}
-        vb = {v for k, v in fb if k == kind and (kind != "n" or v >= 1000) and not 1900 <= v <= 2100}
-        if va and vb and not va & vb:
-            return True
-    return False
+    """The quotes' headline figures (the first money, power and count each names) differ by over 2%.
+
+    "1 million Trainium2 chips now" vs "about 500,000 at launch, 1 million by year end" disagree;
+    two quotes that both lead with "$30 billion" do not.
+    """
+    ha, hb = _headlines(a), _headlines(b)
+    return any(abs(ha[k] - hb[k]) > 0.02 * max(ha[k], hb[k]) for k in ha.keys() & hb.keys())
+
+
+def _headlines(text: str) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for match in textmatch.FIGURE.finditer(text):
+        for kind, value in textmatch.figures(match.group(0)):
+            if kind == "pct" or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+                continue
+            out.setdefault(kind, value)
+    return out

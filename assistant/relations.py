@@ -70,6 +70,10 @@ def draft(question: str, graph: DealGraph, as_of: str | None = None) -> GraphDra
     if any(p.search(question) for p in _CUSTOMERS_OF):
         deals = graph.deals(supplier=target, as_of=as_of)
         deals = [d for d in deals if not kind or graph.kind(d.customer) == kind]
+        products = graph.entities.products_named(question)
+        if products:
+            # "Which labs use TPUs?" wants the TPU deals, not every Google deal.
+            deals = [d for d in deals if _mentions_product(d, products)]
         label = f"{kind}s" if kind else "companies"
         return _compose(f"The sources name {len(_names(deals, 'customer'))} {label} that get compute from {target}:",
                         deals, graph, as_of, by="customer")
@@ -165,6 +169,12 @@ def conflict_line(sides: list[Evidence], cite) -> str:
     """'- Sources disagree: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
     claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}" for e in sides)
     return f"- Sources disagree: {claims}."
+
+
+def _mentions_product(deal: Deal, products: list[str]) -> bool:
+    text = " ".join([deal.resource, *(e.quote for e in deal.evidence)]).lower()
+    stems = {p.lower().rstrip("s") for p in products}
+    return any(stem in text for stem in stems)
 
 
 def _names(deals: list[Deal], role: str) -> set[str]:

@@ -21,7 +21,7 @@ _WORD = re.compile(r"[a-z0-9][a-z0-9.'-]*[a-z0-9]|[a-z0-9]")
 _MULT = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
          "trillion": 1e12, "tn": 1e12, "t": 1e12}
 _POWER = {"mw": 1e6, "megawatt": 1e6, "megawatts": 1e6, "gw": 1e9, "gigawatt": 1e9, "gigawatts": 1e9}
-_FIGURE = re.compile(
+FIGURE = re.compile(
     r"(?P<cur>[$€£])?\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?"
     r"(?P<unit>thousand|million|billion|trillion|bn|mn|tn|megawatts?|gigawatts?|mw|gw|k|m|b|t|%|percent)?(?![\w])",
     re.IGNORECASE,
@@ -55,7 +55,7 @@ def jaccard(a: str, b: str) -> float:
 def figures(text: str) -> set[tuple[str, float]]:
     """Numbers with their kind: ('usd', 9.2e8), ('w', 6e9), ('pct', 27.0), ('n', 220000.0)."""
     found = set()
-    for m in _FIGURE.finditer(text):
+    for m in FIGURE.finditer(text):
         value = float(m.group("num").replace(",", ""))
         unit = (m.group("unit") or "").lower()
         if unit in _POWER:
@@ -73,7 +73,7 @@ def unsupported_figures(sentence: str, sources: str) -> list[str]:
     have = figures(sources)
     values = {v for _, v in have}
     missing = []
-    for m in _FIGURE.finditer(sentence):
+    for m in FIGURE.finditer(sentence):
         for kind, value in figures(m.group(0)):
             if kind == "n" and value < 10 and "." not in m.group("num"):
                 continue  # small counts ("two sites", "3 years") are too ambiguous to police

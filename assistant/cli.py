@@ -1,0 +1,147 @@
+"""`assistant` command line: a thin layer over the Python API; errors are one line and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from assistant.errors import AssistantError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description="Cited answers about AI compute supply deals.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="index the corpus (only changed files are embedded)")
+    p.add_argument("paths", nargs="*", help="files to copy into the corpus before indexing")
+    p.add_argument("--rebuild", action="store_true", help="build a fresh index, then switch to it")
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--as-of", help="only use sources published on or before this date (YYYY-MM-DD)")
+    p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
+    p.add_argument("--backend", choices=["extractive", "openai"])
+
+    p = sub.add_parser("chat", help="a conversation in the terminal; follow-ups keep their context")
+    p.add_argument("--backend", choices=["extractive", "openai"])
+
+    p = sub.add_parser("deals", help="list deals from the deal graph")
+    p.add_argument("--supplier")
+    p.add_argument("--customer")
+    p.add_argument("--as-of")
+    p.add_argument("--status")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    p = sub.add_parser("eval", help="run an evaluation question file and write reports")
+    p.add_argument("file", nargs="?")
+    p.add_argument("--out", default="out")
+    p.add_argument("--backend", choices=["extractive", "openai"])
+    p.add_argument("--compare", default="", help="baselines to run too: dense,bm25,naive")
+    p.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two report.json files")
+
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--insecure", action="store_true", help="allow a non-loopback host without ASSISTANT_AUTH")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    from assistant.settings import load_settings
+
+    settings = load_settings(backend=getattr(args, "backend", None), host=getattr(args, "host", None),
+                             port=getattr(args, "port", None))
+    if args.command == "serve":
+        from assistant.ui import serve
+
+        serve(settings, insecure=args.insecure)
+        return 0
+    if args.command == "eval" and args.diff:
+        from assistant.evaluate import diff_reports
+
+        print(diff_reports(Path(args.diff[0]), Path(args.diff[1])))
+        return 0
+    from assistant.api import Assistant
+
+    if args.command == "ingest":
+        from assistant.corpus_add import add_files
+
+        added = add_files([Path(p) for p in args.paths], settings.corpus_dir)
+        for path in added:
+            print(f"added {path}")
+        assistant = Assistant(settings)
+        report = assistant.ingest(rebuild=args.rebuild) if (added or args.rebuild or assistant.store.count()) else None
+        report = report or assistant.ingest()
+        print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+              f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s")
+        for line in report.errors:
+            print(f"error: {line}", file=sys.stderr)
+        return 1 if report.errors else 0
+    assistant = Assistant(settings)
+    if args.command == "ask":
+        from assistant.render import answer_text
+
+        answer = assistant.ask(args.question, as_of=args.as_of)
+        if args.json:
+            import json
+
+            print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        else:
+            print(answer_text(answer))
+        return 0
+    if args.command == "deals":
+        from assistant import render
+
+        deals = assistant.deals(supplier=args.supplier, customer=args.customer, as_of=args.as_of, status=args.status)
+        print({"table": render.deals_table, "csv": render.deals_csv, "json": render.deals_json}[args.format](deals))
+        return 0
+    if args.command == "chat":
+        return _chat(assistant)
+    if args.command == "eval":
+        from assistant.evaluate import run_cli
+
+        if not args.file:
+            raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
+        return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
+    return 2
+
+
+def _chat(assistant) -> int:
+    from assistant.render import answer_text
+    from assistant.types import Answer
+
+    chat = assistant.chat()
+    print("Ask about AI compute deals. Empty line or Ctrl-D to quit; /reset starts over.")
+    while True:
+        try:
+            question = input("> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        if question == "/reset":
+            chat.reset()
+            continue
+        try:
+            for event in chat.stream(question):
+                if isinstance(event, Answer):
+                    print("\n" + answer_text(event) + "\n")
+        except AssistantError as exc:
+            print(f"error: {exc}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""Answers and deals -> plain text for terminals and the OpenAI-compatible API (no decisions here)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict
+
+from assistant.types import Answer, Citation, Deal
+
+
+def date_label(published: str | None) -> str:
+    return published or "undated"
+
+
+def citation_line(c: Citation) -> str:
+    badge = "" if c.verified else " (unverified)"
+    return f"[{c.number}] {c.publisher}, {date_label(c.published)}: {c.title}{badge}\n    {c.url or c.doc_id}\n    “{c.quote.strip()}”"
+
+
+def answer_text(answer: Answer, show_search: bool = True) -> str:
+    parts = []
+    if answer.notice:
+        parts.append(f"Note: {answer.notice}")
+    if show_search and answer.standalone_question != answer.question:
+        parts.append(f"Searched for: {answer.standalone_question}")
+    parts.append(answer.text)
+    if answer.citations:
+        parts.append("Sources:\n" + "\n".join(citation_line(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def deals_table(deals: list[Deal]) -> str:
+    rows = [("supplier", "customer", "announced", "status", "resource", "sources")]
+    for d in deals:
+        rows.append((d.supplier, d.customer, d.announced or "", d.status, _short(d.resource, 50),
+                     ", ".join(sorted({e.publisher for e in d.evidence}))))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def deals_csv(deals: list[Deal]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes"])
+    for d in deals:
+        writer.writerow([d.supplier, d.customer, d.resource, d.scale, d.announced or "", d.status,
+                         " | ".join(e.publisher for e in d.evidence), " | ".join(e.url for e in d.evidence),
+                         " | ".join(e.quote for e in d.evidence)])
+    return out.getvalue()
+
+
+def deals_json(deals: list[Deal]) -> str:
+    return json.dumps([asdict(d) for d in deals], indent=2, ensure_ascii=False)
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
