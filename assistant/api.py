@@ -63,10 +63,10 @@ class Assistant:
     # -- answering -------------------------------------------------------------------------
 
     def stream(self, question: str, *, as_of: str | None = None, publisher: str | None = None,
-               company: str | None = None) -> Iterator[TextDelta | Answer]:
+               company: str | None = None, top_k: int | None = None) -> Iterator[TextDelta | Answer]:
         """Text deltas as they are produced, then the final Answer with verified citations."""
         question = clean_question(question, self.settings.max_question_chars)
-        return self._stream(question, question, _filters(as_of, publisher, company, self.entities))
+        return self._stream(question, question, as_of=as_of, publisher=publisher, company=company, top_k=top_k)
 
     def ask(self, question: str, **filters: str | None) -> Answer:
         """The answer to one question, with inline [n] citations; built on `stream`."""
@@ -74,7 +74,7 @@ class Assistant:
 
     def chat(self) -> Chat:
         """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
-        return Chat(lambda q, s: self._stream(clean_question(q, self.settings.max_question_chars), s, None),
+        return Chat(lambda q, s, **options: self._stream(clean_question(q, self.settings.max_question_chars), s, **options),
                     self.condense)
 
     def condense(self, question: str, turns: list[Turn]) -> str:
@@ -86,9 +86,11 @@ class Assistant:
                 return rewritten
         return condense(question, previous, self.entities)
 
-    def _stream(self, question: str, standalone: str, filters: Filters | None) -> Iterator[TextDelta | Answer]:
+    def _stream(self, question: str, standalone: str, *, as_of: str | None = None, publisher: str | None = None,
+                company: str | None = None, top_k: int | None = None) -> Iterator[TextDelta | Answer]:
+        filters = _filters(as_of, publisher, company, self.entities)
         ctx = Context(retriever=self.retriever, vectors=self.vectors, entities=self.entities,
-                      top_k=self.settings.top_k, llm=self.llm, graph=self._graph_or_none())
+                      top_k=top_k or self.settings.top_k, llm=self.llm, graph=self._graph_or_none())
         yield from stream_answer(question, standalone, ctx, filters)
 
     def _graph_or_none(self):

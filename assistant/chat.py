@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 from assistant.types import Answer, TextDelta, Turn
 
-Streamer = Callable[[str, str], Iterator[TextDelta | Answer]]
+Streamer = Callable[..., Iterator[TextDelta | Answer]]
 Condenser = Callable[[str, list[Turn]], str]
 
 
@@ -19,16 +19,17 @@ class Chat:
         self.max_turns = max_turns
         self.turns: list[Turn] = []
 
-    def stream(self, question: str) -> Iterator[TextDelta | Answer]:
+    def stream(self, question: str, **options: object) -> Iterator[TextDelta | Answer]:
+        """Options (as_of, top_k) apply to this turn only."""
         standalone = self._condense(question, self.turns[-self.max_turns:])
-        for event in self._stream(question, standalone):
+        for event in self._stream(question, standalone, **options):
             if isinstance(event, Answer):
                 self.turns.append(Turn(question, event))
             yield event
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, **options: object) -> Answer:
         answer = None
-        for event in self.stream(question):
+        for event in self.stream(question, **options):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None, "a stream always ends with an Answer"
