@@ -67,13 +67,14 @@ def _note(doc_id: str, meta: dict, body: str, digest: str, entities: EntityTable
     for name in companies:
         if not entities.resolve(str(name)):
             raise CorpusError(f"{doc_id}: companies: {name!r} is not in {ENTITIES_FILE}")
+    published = iso_date(meta["published"], f"{doc_id}: published")
     deals = tuple(_deal(doc_id, i, raw, body, entities) for i, raw in enumerate(meta.get("deals") or []))
     return Document(
         doc_id=doc_id,
         title=_text(meta["title"]),
         publisher=_text(meta["publisher"]),
         url=url,
-        published=iso_date(meta["published"], f"{doc_id}: published"),
+        published=published,
         kind=kind,
         companies=tuple(entities.resolve(str(c)) or str(c) for c in companies),
         deals=deals,

@@ -49,6 +49,8 @@ def split_front_matter(text: str, name: str) -> tuple[dict | None, str]:
         meta = yaml.safe_load(text[4:end])
     except yaml.YAMLError as exc:
         raise CorpusError(f"{name}: front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except ValueError as exc:  # YAML reads 2025-13-01 as a date and fails
+        raise CorpusError(f"{name}: front matter has an impossible date: {exc}") from exc
     if not isinstance(meta, dict):
         raise CorpusError(f"{name}: front matter must be a mapping of fields")
     body = text[end + 4 :].lstrip("-").lstrip("\n")

@@ -1,0 +1,69 @@
+"""The `assistant` command as a user runs it: a real subprocess, one-line errors, exit codes."""
+
+import os
+import subprocess
+import sys
+
+from conftest import CORPUS
+
+
+def run(*args: str, data_dir, extra_env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_") and k != "OPENAI_API_KEY"}
+    env.update({"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_CORPUS_DIR": str(CORPUS)}, **(extra_env or {}))
+    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env,
+                          timeout=timeout)
+
+
+def test_ask_prints_a_cited_answer(assistant, index_dir):
+    done = run("ask", "What did AMD agree to supply to OpenAI?", data_dir=index_dir)
+    assert done.returncode == 0, done.stderr
+    assert "6 GW" in done.stdout and "[1]" in done.stdout and "Sources:" in done.stdout
+    assert "Traceback" not in done.stderr
+
+
+def test_supplier_question_lists_everyone_with_coverage(assistant, index_dir):
+    done = run("ask", "Which companies supply compute to OpenAI?", data_dir=index_dir)
+    assert done.returncode == 0, done.stderr
+    for name in ("AMD", "Broadcom", "Cerebras", "CoreWeave", "Microsoft", "Nvidia", "Oracle"):
+        assert name in done.stdout
+    assert "Coverage:" in done.stdout
+
+
+def test_empty_question_is_one_line_and_exit_1(assistant, index_dir):
+    done = run("ask", "   ", data_dir=index_dir)
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0 and done.stderr.startswith("error: the question is empty")
+
+
+def test_bad_setting_is_one_line_and_exit_1(index_dir):
+    done = run("ask", "x", data_dir=index_dir, extra_env={"ASSISTANT_TOP_K": "many"})
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: setting top_k") and "Traceback" not in done.stderr
+
+
+def test_deals_exports_csv_and_json(assistant, index_dir):
+    import csv
+    import io
+    import json
+
+    done = run("deals", "--customer", "Meta", "--format", "json", data_dir=index_dir)
+    deals = json.loads(done.stdout)
+    assert deals and {d["customer"] for d in deals} == {"Meta"}
+    done = run("deals", "--supplier", "AWS", "--as-of", "2025-06-30", "--format", "csv", data_dir=index_dir)
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    assert rows and {r["supplier"] for r in rows} == {"Amazon"}
+    assert all(r["announced"] <= "2025-06-30" for r in rows)
+
+
+def test_ingest_reports_counts_for_an_unchanged_corpus(assistant, index_dir):
+    done = run("ingest", data_dir=index_dir)
+    assert done.returncode == 0, done.stderr
+    assert "added 0, updated 0, removed 0" in done.stdout and "(0 embedded)" in done.stdout
+
+
+def test_help_does_not_load_the_model():
+    done = subprocess.run([sys.executable, "-c", "import sys; from assistant.cli import main;"
+                           "\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+                           "print('torch' in sys.modules, 'chromadb' in sys.modules)"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().endswith("False False")

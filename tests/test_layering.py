@@ -1,0 +1,61 @@
+"""The flow runs one way: a module never imports one to its right, and only the edges touch frameworks."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
+# Left to right. A module may import any module in its own layer or to its left.
+LAYERS = [
+    {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
+    {"entities", "readers", "corpus", "corpus_add"},
+    {"embedding", "store", "ingest"},
+    {"retrieve"},
+    {"extractive", "citations", "graph", "relations", "llm"},
+    {"answer"},
+    {"condense", "chat"},
+    {"api"},
+    {"render", "ui_html", "graph_plot", "evaluate", "baselines", "ui", "server", "cli", "__main__", "__init__"},
+]
+FRAMEWORKS = {"llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},
+              "chromadb": {"store"}, "openai": {"llm"}, "gradio": {"ui"}}
+
+
+def _layer(name: str) -> int:
+    return next(i for i, layer in enumerate(LAYERS) if name in layer)
+
+
+def _imports(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            yield node.module
+        elif isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+
+
+def test_every_module_has_a_layer():
+    for path in PACKAGE.glob("*.py"):
+        _layer(path.stem)
+
+
+def test_no_module_imports_one_to_its_right():
+    for path in PACKAGE.glob("*.py"):
+        mine = _layer(path.stem)
+        for module in _imports(path):
+            if module.startswith("assistant.") and module.count(".") == 1:
+                other = module.split(".")[1]
+                assert _layer(other) <= mine, f"{path.name} imports {module}"
+
+
+def test_frameworks_stay_at_the_edges():
+    for path in PACKAGE.glob("*.py"):
+        for module in _imports(path):
+            top = module.split(".")[0]
+            if top in FRAMEWORKS:
+                assert path.stem in FRAMEWORKS[top], f"{path.name} imports {top}"
+
+
+def test_library_code_never_reads_the_environment():
+    for path in PACKAGE.glob("*.py"):
+        if path.stem in ("offline",):
+            continue
+        assert "os.environ" not in path.read_text(encoding="utf-8"), path.name

@@ -1,0 +1,39 @@
+"""The Python API of PRODUCT.md, pinned."""
+
+import dataclasses
+import inspect
+
+import assistant
+from assistant.types import Answer, Citation
+
+
+def test_public_names():
+    assert {"Assistant", "Answer", "Citation", "Deal", "IngestReport", "TextDelta", "Turn"} <= set(assistant.__all__)
+    from assistant import Assistant
+
+    for method in ("ask", "stream", "chat", "deals", "ingest", "sources"):
+        assert callable(getattr(Assistant, method))
+    assert list(inspect.signature(Assistant.deals).parameters)[1:4] == ["supplier", "customer", "as_of"]
+
+
+def test_answer_and_citation_fields():
+    assert {f.name for f in dataclasses.fields(Citation)} >= {
+        "number", "doc_id", "title", "publisher", "url", "published", "quote", "verified"}
+    assert {f.name for f in dataclasses.fields(Answer)} >= {"text", "citations", "abstained", "standalone_question"}
+
+
+def test_keyword_overrides_reach_settings(index_dir, assistant):
+    from assistant import Assistant
+    from conftest import CORPUS
+
+    other = Assistant(data_dir=index_dir, corpus_dir=CORPUS, top_k=3)
+    assert other.settings.top_k == 3 and other.settings.backend == "extractive"
+    assert len(other.ask("Who rents GPUs to Meta in 2026?").passages) <= 6
+
+
+def test_backend_defaults_to_openai_when_a_key_is_set(monkeypatch):
+    from assistant.settings import load_settings
+
+    assert load_settings().backend == "extractive"
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert load_settings().backend == "openai"
