@@ -84,8 +84,13 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
     draft_text, backend, notice = None, "extractive", ""
     cited = passages  # what the draft's [n] markers number
     if ctx.llm is not None and passages and graph_draft is None:
-        draft_text, notice = yield from ctx.llm.stream_draft(standalone, passages, graph_draft)
+        draft_text, notice = yield from ctx.llm.stream_draft(standalone, passages)
         backend = "openai" if draft_text is not None else "extractive"
+        if draft_text == "":  # the model says the sources do not answer
+            text = _abstention(standalone)
+            yield replace(base, text=text, passages=tuple(passages), backend=backend, route="retrieval",
+                          timings=_ms(began, retrieve=t_retrieved - began))
+            return
     if draft_text is None:
         if graph_draft is not None:
             draft_text = graph_draft.text
