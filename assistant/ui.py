@@ -50,17 +50,20 @@ class Conversations:
 
 
 def follow_ups(answer: Answer, entities) -> list[str]:
-    """Three next questions built from the companies the answer names."""
+    """Three next questions built from the companies the answer names, phrased by each one's role."""
     names = entities.mentions(answer.text) or entities.mentions(answer.standalone_question)
     asked = set(entities.mentions(answer.standalone_question))
-    others = [n for n in names if n not in asked] or names
     out = []
-    if others:
-        out.append(f"Who supplies compute to {others[0]}?")
-        out.append(f"Which companies get compute from {others[0]}?")
+    for name in [n for n in names if n not in asked] + [n for n in names if n in asked]:
+        if entities.kind(name) == "lab":
+            out.append(f"Who supplies compute to {name}?")
+        else:
+            out.append(f"Whom does {name} supply?")
+        if len(out) == 2:
+            break
     if len(names) >= 2:
-        out.append(f"Does {names[0]} supply compute to {names[1]}?")
-    out.append("Which deals are worth 1 GW or more? How many deals over 1 GW?")
+        out.append(f"Does {names[1]} supply compute to {names[0]}?")
+    out.append("How many deals over 1 GW?")
     return list(dict.fromkeys(out))[:3]
 
 
@@ -177,10 +180,11 @@ def build_app(assistant) -> gr.Blocks:
                 resource = gr.Textbox(label="Resource contains", placeholder="TPU, GB300, Trainium…")
                 deals_as_of = gr.Textbox(label="As of (YYYY-MM-DD)")
             show = gr.Button("Show deals", variant="primary", elem_id="show-deals")
+            with gr.Row():
+                picture = gr.Image(label="Deal graph", type="pil", elem_id="deal-graph", interactive=False, scale=3)
+                evidence = gr.HTML("Select a row to see its evidence.", elem_id="evidence", scale=2)
             table = gr.Dataframe(headers=["supplier", "customer", "resource", "scale", "announced", "status", "sources"],
-                                 interactive=False, wrap=True, elem_id="deals-table")
-            evidence = gr.HTML("Select a row to see its evidence.", elem_id="evidence")
-            picture = gr.Image(label="Deal graph", type="pil", elem_id="deal-graph", interactive=False)
+                                 interactive=False, wrap=True, elem_id="deals-table", max_height=420)
             filters = [supplier, customer, status, resource, deals_as_of]
             show.click(deals_view, filters, [table, picture, deals_state, evidence], api_visibility="private")
             table.select(deal_evidence, [deals_state], evidence, api_visibility="private")

@@ -17,7 +17,9 @@ _MD_SPECIAL = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+!|~>"})
 
 def safe(text: str) -> str:
     """Inert text: HTML-escaped, markdown punctuation neutralised, newlines kept."""
-    return html.escape(text, quote=True).translate(_MD_SPECIAL).replace("\n", "<br>")
+    # Escape HTML first (no numeric entities, so no '#' for the markdown pass to break), then markdown.
+    escaped = html.escape(text, quote=False).replace('"', "&quot;")
+    return escaped.translate(_MD_SPECIAL).replace("\n", "<br>")
 
 
 def card_id(turn: int, number: int) -> str:
