@@ -26,7 +26,8 @@ class Assistant:
         >>> answer.text, [c.url for c in answer.citations]
     """
 
-    def __init__(self, settings: Settings | None = None, **overrides: object) -> None:
+    def __init__(self, settings: Settings | None = None, *, build: bool = True, **overrides: object) -> None:
+        """`build=False` skips building an empty index on first use (the caller will ingest)."""
         if settings is not None and overrides:
             settings = settings.model_copy(update=overrides)
         self.settings = settings or load_settings(**overrides)
@@ -38,7 +39,7 @@ class Assistant:
         self.vectors = SentenceVectors(self.embedder)
         self.store = Store(self.settings)
         self._ingest_lock = threading.Lock()
-        if self.store.count() == 0 and corpus.is_dir():
+        if build and self.store.count() == 0 and corpus.is_dir():
             self.ingest()
         self.retriever = Retriever(self.store, self.embedder, self.settings.top_k)
         self.llm = self._llm()
@@ -54,6 +55,7 @@ class Assistant:
     def graph(self):
         from assistant.graph import DealGraph
 
+        self.retriever.refresh()
         stamp = self.retriever.version
         if getattr(self, "_graph_stamp", None) != stamp:
             self._graph = DealGraph.from_documents(self.retriever.documents, self.entities)
@@ -113,12 +115,13 @@ class Assistant:
         return sorted(({k: d.get(k) for k in keys} for d in self.retriever.documents.values()),
                       key=lambda d: d["doc_id"])
 
-    def ingest(self, rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+    def ingest(self, rebuild: bool = False, progress: bool | None = None, on_document=None) -> IngestReport:
         """Bring the index in line with the corpus folder; only changed files are embedded."""
         from assistant.ingest import ingest
 
         with self._ingest_lock:
-            report = ingest(self.store, Path(self.settings.corpus_dir), self.embedder, rebuild=rebuild, progress=progress)
+            report = ingest(self.store, Path(self.settings.corpus_dir), self.embedder, rebuild=rebuild,
+                            progress=progress, on_document=on_document)
         if hasattr(self, "retriever"):
             self.retriever.refresh()
         return report

@@ -16,6 +16,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="index the corpus (only changed files are embedded)")
     p.add_argument("paths", nargs="*", help="files to copy into the corpus before indexing")
     p.add_argument("--rebuild", action="store_true", help="build a fresh index, then switch to it")
+    p.add_argument("--verbose", action="store_true", help="print each document as it is stored")
 
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
@@ -81,9 +82,9 @@ def _run(args: argparse.Namespace) -> int:
         added = add_files([Path(p) for p in args.paths], settings.corpus_dir)
         for path in added:
             print(f"added {path}")
-        assistant = Assistant(settings)
-        report = assistant.ingest(rebuild=args.rebuild) if (added or args.rebuild or assistant.store.count()) else None
-        report = report or assistant.ingest()
+        assistant = Assistant(settings, build=False)
+        echo = (lambda doc_id: print(f"stored {doc_id}", flush=True)) if args.verbose else None
+        report = assistant.ingest(rebuild=args.rebuild, on_document=echo)
         print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
               f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s")
         for line in report.errors:

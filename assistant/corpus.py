@@ -136,6 +136,7 @@ def load_corpus(root: Path, entities: EntityTable | None = None) -> tuple[list[D
     docs: list[Document] = []
     errors: list[str] = []
     seen: dict[tuple[str, str], str] = {}
+    contents: dict[str, str] = {}
     for path in corpus_files(root):
         try:
             doc = load_document(path, root, entities)
@@ -146,7 +147,11 @@ def load_corpus(root: Path, entities: EntityTable | None = None) -> tuple[list[D
         if doc.url and key in seen:
             errors.append(f"{doc.doc_id}: url: same url and title as {seen[key]}")
             continue
+        if doc.content_hash in contents:
+            errors.append(f"{doc.doc_id}: same content as {contents[doc.content_hash]}; duplicate not indexed")
+            continue
         seen[key] = doc.doc_id
+        contents[doc.content_hash] = doc.doc_id
         docs.append(doc)
     return docs, errors
 

@@ -87,7 +87,8 @@ def _nodes(chunks: list[Chunk], embedder) -> list:
     return nodes
 
 
-def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None) -> IngestReport:
+def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None,
+           on_document=None) -> IngestReport:
     """Bring the store in line with `corpus_dir`; returns what changed."""
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -109,7 +110,10 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
             store.delete_docs([doc.doc_id], collection)
         store._guard(lambda: vectors.add(nodes))
         embedded += len(nodes)
-        bar.update(1) if bar else None
+        if bar:
+            bar.update(1)
+        if on_document:
+            on_document(doc.doc_id)
     if bar:
         bar.close()
     store.delete_docs(removed, collection)

@@ -56,7 +56,9 @@ class Retriever:
         self._lock = threading.Lock()
         self._stamp: object = None
         self.documents: dict[str, dict] = {}
-        self.refresh()
+        self.nodes: list = []
+        self.vocabulary: frozenset[str] = frozenset()
+        self.version = ""
 
     def refresh(self) -> None:
         """Reload nodes, the BM25 index and the document table if the store changed since last time."""
@@ -79,7 +81,8 @@ class Retriever:
         collection = self.store.collection()
         records = self.store.records(collection)
         if not records["ids"]:
-            raise NotIndexedError("the index is empty: run `assistant ingest` (or add files to the corpus folder)")
+            self.nodes, self.documents, self.vocabulary, self.version = [], {}, frozenset(), ""
+            return
         nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
         documents: dict[str, dict] = {}
         for meta in records["metadatas"]:
@@ -107,6 +110,8 @@ class Retriever:
         from llama_index.retrievers.bm25 import BM25Retriever
 
         self.refresh()
+        if not self.nodes:
+            raise NotIndexedError("the index is empty: run `assistant ingest` (or add files to the corpus folder)")
         k = top_k or self.top_k
         vector_kwargs: dict = {"similarity_top_k": k * 2}
         meta_filters = None

@@ -73,22 +73,19 @@ class Store:
             name, embedding_function=None, metadata={"hnsw:space": "cosine"}))
 
     def activate(self, name: str, **extra: object) -> None:
-        """Point readers at `name`, then drop the collection it replaces."""
-        old = self.state().get("collection")
+        """Point readers at `name`, then drop the collection it replaces and any a crashed rebuild left."""
         meta = {"collection": name, "ingested_at": time.time(), **extra}
         self._guard(lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta],
                                                    embeddings=[[0.0]]))
-        if old and old != name:
-            self._guard(lambda: self.client.delete_collection(old))
+        prefix = self.settings.collection
+        for other in self._guard(self.client.list_collections):
+            other_name = other.name if hasattr(other, "name") else str(other)
+            if other_name != name and (other_name == prefix or other_name.startswith(prefix + "_")):
+                self._guard(lambda: self.client.delete_collection(other_name))
 
     def touch(self, **extra: object) -> None:
         """Record an ingest on the active collection."""
         self.activate(self.state().get("collection") or self.settings.collection, **extra)
-
-    def drop(self, name: str) -> None:
-        names = {c.name if hasattr(c, "name") else c for c in self._guard(self.client.list_collections)}
-        if name in names:
-            self._guard(lambda: self.client.delete_collection(name))
 
     def doc_hashes(self, collection=None) -> dict[str, str]:
         """doc_id -> content hash of every document in the collection."""
