@@ -18,6 +18,8 @@ from assistant.types import Answer, Passage, TextDelta
 
 _ARTICLE = re.compile(r"\b(the|this|that) (article|piece|story)\b|\bthe information\b|\bcybercorsairs\b", re.I)
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)")
+_COMPANY_SUFFIXES = {"ai", "labs", "lab", "systems", "technologies", "inc", "corp", "cloud", "computing",
+                     "networks", "energy", "capital", "group", "holdings", "robotics", "compute", "data"}
 _QUESTION_WORDS = {"who", "what", "which", "when", "where", "why", "how", "does", "did", "do", "is", "are",
                    "was", "were", "can", "could", "has", "have", "and", "i", "as", "list", "tell", "show",
                    "give", "name", "compare", "summarize", "summarise", "according", "in", "since", "between"}
@@ -36,8 +38,8 @@ class Context:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTable) -> list[str]:
-    """Capitalised names in the question that no corpus text contains ("Zorblax AI")."""
+def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTable, text: str = "") -> list[str]:
+    """Capitalised names in the question that no corpus text contains ("Zorblax", "Together AI")."""
     unknown = []
     for match in _CAPITALISED.finditer(question):
         name = match.group(1)
@@ -48,7 +50,10 @@ def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTab
         if not words or entities.resolve(name):
             continue
         strangers = [w for w in words if w.lower() not in vocabulary and w.lower() not in _QUESTION_WORDS]
-        if strangers:
+        # A company name made of common words ("Together AI") must occur as a phrase.
+        unseen_phrase = (len(words) > 1 and words[-1].lower() in _COMPANY_SUFFIXES and bool(text)
+                         and f" {name.lower()} " not in f" {text} ")
+        if strangers or unseen_phrase:
             unknown.append(name)
     return unknown
 
@@ -60,7 +65,7 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
     retriever.refresh()
     base = Answer(question=question, text="", citations=(), abstained=True, standalone_question=standalone,
                   backend="extractive", corpus_version=retriever.version)
-    unknown = unknown_names(standalone, retriever.vocabulary, ctx.entities)
+    unknown = unknown_names(standalone, retriever.vocabulary, ctx.entities, retriever.text)
     if unknown:
         text = f"The sources do not mention {', '.join(unknown)}, so they cannot answer this question."
         yield TextDelta(text)
@@ -69,7 +74,7 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
     passages = _retrieve(standalone, ctx, filters)
     t_retrieved = time.perf_counter()
     graph_draft = None
-    if ctx.graph is not None:
+    if ctx.graph is not None and not _ARTICLE.search(standalone):
         from assistant import relations
 
         graph_draft = relations.draft(standalone, ctx.graph, filters.before if filters else None)

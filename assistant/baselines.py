@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 
 from assistant.answer import Context, stream_answer
+from assistant.extractive import cite_sentence
 from assistant.retrieve import Filters, Retriever, _passage
 from assistant.types import Answer, Passage, TextDelta
 
@@ -60,7 +61,7 @@ def _naive(assistant, question: str, standalone: str) -> Iterator[TextDelta | An
     retriever = assistant.retriever
     hits = retriever.index.as_retriever(similarity_top_k=assistant.settings.top_k).retrieve(standalone)
     passages = [_passage(h) for h in hits]
-    draft = f"{passages[0].text.strip()} [1]" if passages else ""
+    draft = cite_sentence(passages[0].text.strip(), 1) if passages else ""
     text, cites, verdicts = citations.verify(draft, passages, assistant.vectors, assistant.entities) if draft else ("", [], [])
     yield TextDelta(text)
     yield Answer(question=question, text=text, citations=tuple(cites), abstained=not passages,

@@ -73,8 +73,14 @@ def draft(question: str, passages: list[Passage], vectors, entities: EntityTable
     """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
     as passages (so each citation quotes exactly one sentence); None when nothing answers."""
     ranked = rank_sentences(question, passages, vectors, entities)
+    asked = set(entities.mentions(question))
+    if 0 < len(asked) <= 2:
+        # An answer about two companies must be about both: prefer sentences naming every one of
+        # them, and abstain when the chosen sentences leave one out ("Anthropic pays Lambda?").
+        both = [c for c in ranked if asked <= c.companies]
+        ranked = both + [c for c in ranked if not asked <= c.companies] if both else ranked
     chosen = select(ranked, min_score)
-    if not chosen:
+    if not chosen or not asked <= frozenset().union(*(c.companies for c in chosen)):
         return None
     quoted: list[Passage] = []
     parts = []
@@ -82,11 +88,11 @@ def draft(question: str, passages: list[Passage], vectors, entities: EntityTable
         source = passages[cand.passage - 1]
         quoted.append(replace(source, chunk_id=f"{source.chunk_id}@{cand.start}", text=cand.text,
                               start=source.start + cand.start, score=round(cand.score, 4)))
-        parts.append(_cite(cand.text, len(quoted)))
+        parts.append(cite_sentence(cand.text, len(quoted)))
     return " ".join(parts), quoted
 
 
-def _cite(sentence: str, number: int) -> str:
+def cite_sentence(sentence: str, number: int) -> str:
     """'X costs $1 billion.' -> 'X costs $1 billion [2].'"""
     body = sentence.rstrip()
     if body and body[-1] in ".!?":

@@ -22,7 +22,7 @@ _WHO = r"(?:who|which (?:companies|company|firms|suppliers|providers|customers|(
 
 _SUPPLIERS_OF = [
     re.compile(rf"^{_WHO}\s+(?:\w+\s+)?{_SUPPLY}\b", re.I),                   # who supplies compute to X
-    re.compile(r"\bsuppliers?\s+(?:of|to|for)\b|\b's\s+(?:compute\s+)?(?:suppliers|providers)\b", re.I),
+    re.compile(r"\bsuppliers?\s+(?:of|to|for)\b|\b's\s+(?:\w+\s+){0,2}(?:suppliers|providers)\b", re.I),
     re.compile(r"\bwhere does .+ get\b|\bwho does .+ (?:buy|rent|get) (?:compute|chips|capacity) from\b", re.I),
 ]
 _CUSTOMERS_OF = [

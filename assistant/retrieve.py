@@ -58,6 +58,7 @@ class Retriever:
         self.documents: dict[str, dict] = {}
         self.nodes: list = []
         self.vocabulary: frozenset[str] = frozenset()
+        self.text = ""
         self.version = ""
 
     def refresh(self) -> None:
@@ -81,7 +82,7 @@ class Retriever:
         collection = self.store.collection()
         records = self.store.records(collection)
         if not records["ids"]:
-            self.nodes, self.documents, self.vocabulary, self.version = [], {}, frozenset(), ""
+            self.nodes, self.documents, self.vocabulary, self.text, self.version = [], {}, frozenset(), "", ""
             return
         nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
         documents: dict[str, dict] = {}
@@ -91,9 +92,10 @@ class Retriever:
             doc["chunks"] += 1
         self.nodes = nodes
         self.documents = documents
-        self.vocabulary = frozenset(re.findall(r"[a-z0-9]+", " ".join(
-            [*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}" for d in documents.values())]
-        ).lower()))
+        # Every indexed word, and the whole text with spaces collapsed, for "is this name in the corpus?" checks.
+        self.text = " ".join(" ".join([*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}"
+                                                               for d in documents.values())]).lower().split())
+        self.vocabulary = frozenset(re.findall(r"[a-z0-9]+", self.text))
         self.version = hashlib.sha256("".join(sorted(d["content_hash"] for d in documents.values())).encode()).hexdigest()[:12]
         self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(len(nodes), 50))
         # Per-query retrievers reuse this bm25s index; they need its corpus to map hits back to nodes.
