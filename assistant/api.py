@@ -65,10 +65,15 @@ class Assistant:
     # -- answering -------------------------------------------------------------------------
 
     def stream(self, question: str, *, as_of: str | None = None, publisher: str | None = None,
-               company: str | None = None, top_k: int | None = None) -> Iterator[TextDelta | Answer]:
-        """Text deltas as they are produced, then the final Answer with verified citations."""
+               company: str | None = None, top_k: int | None = None,
+               standalone: str | None = None) -> Iterator[TextDelta | Answer]:
+        """Text deltas as they are produced, then the final Answer with verified citations.
+
+        `standalone` searches for an already-condensed form of the question instead of the question itself.
+        """
         question = clean_question(question, self.settings.max_question_chars)
-        return self._stream(question, question, as_of=as_of, publisher=publisher, company=company, top_k=top_k)
+        search = clean_question(standalone, self.settings.max_question_chars) if standalone else question
+        return self._stream(question, search, as_of=as_of, publisher=publisher, company=company, top_k=top_k)
 
     def ask(self, question: str, **filters: str | None) -> Answer:
         """The answer to one question, with inline [n] citations; built on `stream`."""
@@ -106,7 +111,13 @@ class Assistant:
     def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
               status: str | None = None) -> list:
         """Deals in the graph, filtered; each carries its evidence (note, outlet, date, quote)."""
-        return self.graph.deals(supplier=supplier, customer=customer, as_of=as_of, status=status)
+        from assistant.types import STATUSES
+
+        if status and status not in STATUSES:
+            raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        cutoff = _filters(as_of, None, None, self.entities)
+        return self.graph.deals(supplier=supplier, customer=customer, as_of=cutoff.before if cutoff else None,
+                                status=status)
 
     def sources(self) -> list[dict]:
         """One record per indexed document: id, title, publisher, url, published, companies, chunks."""

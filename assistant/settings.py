@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     auth: str | None = Field(default=None, repr=False)
     max_question_chars: int = Field(default=2000, ge=10)
     collection: str = "assistant_chunks"
+    allow_private_urls: bool = False
+    max_upload_mb: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")
     def _default_backend(self) -> "Settings":

@@ -264,13 +264,31 @@ def launch_options(settings: Settings, insecure: bool = False) -> dict:
             "css": ui_html.CSS, "js": ui_html.JS, "footer_links": ["api"], "theme": gr.themes.Soft()}
 
 
-def serve(settings: Settings, insecure: bool = False, block: bool = True):
-    """Start the app (building the index on first use); returns the Gradio app when `block` is False."""
+def build_server(assistant, insecure: bool = False):
+    """One FastAPI app: the HTTP API routes, with the Gradio UI mounted at `/`."""
+    from assistant.api import Assistant
+    from assistant.server import build_api
+
+    settings = assistant.settings
+    options = launch_options(settings, insecure)
+    extractive = assistant if settings.backend == "extractive" else Assistant(settings, backend="extractive")
+    api = build_api(assistant, extractive)
+    blocks = build_app(assistant)
+    # Questions take ~0.1-0.5 s of CPU each on the offline backend; 8 at a time keeps two cores busy
+    # without letting one slow LLM call hold everyone up, and 256 waiting is plenty for a team.
+    blocks.queue(default_concurrency_limit=8, max_size=256)
+    return gr.mount_gradio_app(api, blocks, path="/", auth=options["auth"], css=options["css"], js=options["js"],
+                               theme=options["theme"], footer_links=options["footer_links"],
+                               server_name=settings.host, server_port=settings.port)
+
+
+def serve(settings: Settings, insecure: bool = False) -> None:
+    """Start the app (building the index on first use) and serve until interrupted."""
+    import uvicorn
+
     from assistant.api import Assistant
 
-    options = launch_options(settings, insecure)
-    assistant = Assistant(settings)
-    app = build_app(assistant)
-    app.queue(default_concurrency_limit=8, max_size=256)
-    app.launch(prevent_thread_lock=not block, **options)
-    return app
+    launch_options(settings, insecure)  # refuse a bad host/auth combination before loading anything
+    app = build_server(Assistant(settings), insecure)
+    print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -6,7 +6,10 @@ import ipaddress
 import os
 import shutil
 import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,55 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+XSS_NOTE = """---
+title: <script>window.pwned = 1</script> Lambda note
+publisher: Test <b>Wire</b>
+url: https://example.com/xss
+published: 2026-01-02
+kind: report
+companies: [Lambda]
+---
+# Lambda note
+
+Lambda rents Blackwell racks to the Zanzibar tester <img src=x onerror="window.pwned=2"> per the test wire.
+Lambda also ships ![pixel](http://127.0.0.1:9/pixel.png) images to the Zanzibar tester, the wire said.
+"""
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, assistant):
+    """`python app.py` on a free loopback port, over a copy of the index plus a hostile note."""
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    root = tmp_path_factory.mktemp("app")
+    corpus, data = root / "corpus", root / "data"
+    shutil.copytree(CORPUS, corpus)
+    shutil.copytree(assistant.settings.data_dir, data)
+    (corpus / "notes" / "xss.md").write_text(XSS_NOTE, encoding="utf-8")
+    assert Assistant(Settings(data_dir=data, corpus_dir=corpus)).ingest().added == 1
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_PORT=str(port))
+    log = open(root / "app.log", "w")
+    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail(f"app exited: {(root / 'app.log').read_text()}")
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("app did not start within 180 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
