@@ -102,3 +102,15 @@ def test_hostile_note_renders_as_inert_text(app_url):
         assert not page.query_selector("#chatbot img[src='x'], #sources img, #chatbot img[src*='pixel']")
         assert "<script>" in page.inner_text("#sources") or "<img" in page.inner_text("#chatbot")
         browser.close()
+
+
+def test_concurrent_users_get_answers_without_errors(app_url):
+    """A short run of the loopback load test (bench/load.py runs the full 50 users for 60 s)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("load", REPO / "bench" / "load.py")
+    load = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(load)
+    result = load.run(app_url.rstrip("/"), users=10, seconds=8)
+    assert result["errors"] == 0, result["error_kinds"]
+    assert result["requests"] >= 10
