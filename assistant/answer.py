@@ -136,11 +136,13 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
 
 
 def _retrieve(question: str, ctx: Context, filters: Filters | None) -> list[Passage]:
-    passages = ctx.retriever.retrieve(question, filters, ctx.top_k)
+    # One query embedding serves retrieval and sentence ranking alike.
+    vector = ctx.vectors.query(question)
+    passages = ctx.retriever.retrieve(question, filters, ctx.top_k, embedding=vector)
     if _ARTICLE.search(question):
         # Questions about "the article" must draw on the article's own note first.
         article_filter = replace(filters or Filters(), kinds=("article",))
-        first = ctx.retriever.retrieve(question, article_filter, 3)
+        first = ctx.retriever.retrieve(question, article_filter, 3, embedding=vector)
         seen = {p.chunk_id for p in first}
         passages = first + [p for p in passages if p.chunk_id not in seen][: max(ctx.top_k - len(first), 0)]
     return passages

@@ -36,7 +36,7 @@ class Assistant:
         from assistant.embedding import SentenceVectors, load_embedder
 
         self.embedder = load_embedder(self.settings.embed_model)
-        self.vectors = SentenceVectors(self.embedder)
+        self.vectors = SentenceVectors(self.embedder, known=lambda: self.retriever.sentence_vectors)
         self.store = Store(self.settings)
         self._ingest_lock = threading.Lock()
         if build and self.store.count() == 0 and corpus.is_dir():

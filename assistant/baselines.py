@@ -24,13 +24,16 @@ class OneSidedRetriever:
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[Passage]:
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                 embedding=None) -> list[Passage]:
+        from llama_index.core.schema import QueryBundle
         from llama_index.retrievers.bm25 import BM25Retriever
 
         self.inner.refresh()
         k = top_k or self.inner.top_k
         if self.side == "dense":
-            hits = self.inner.index.as_retriever(similarity_top_k=k * 2).retrieve(question)
+            bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
+            hits = self.inner.index.as_retriever(similarity_top_k=k * 2).retrieve(bundle)
         else:
             hits = BM25Retriever(existing_bm25=self.inner.bm25.bm25, similarity_top_k=min(k * 2, len(self.inner.nodes))
                                  ).retrieve(question)

@@ -32,15 +32,18 @@ def load_embedder(name: str = "local"):
 class SentenceVectors:
     """Unit vectors for short texts, cached, so re-ranking the same passages twice embeds nothing."""
 
-    def __init__(self, embedder, limit: int = 50_000) -> None:
+    def __init__(self, embedder, limit: int = 50_000, known=None) -> None:
+        """`known()` returns vectors computed at ingest (text -> unit vector), consulted first."""
         self.embedder = embedder
         self.limit = limit
+        self.known = known or (lambda: {})
         self._cache: dict[str, object] = {}
 
     def __call__(self, texts: list[str]):
         import numpy as np
 
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        known = self.known()
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache and t not in known]
         if todo:
             if len(self._cache) + len(todo) > self.limit:
                 self._cache.clear()
@@ -49,7 +52,7 @@ class SentenceVectors:
             self._cache.update(zip(todo, vectors))
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        return np.stack([self._cache[t] for t in texts])
+        return np.stack([known[t] if t in known else self._cache[t] for t in texts]).astype(np.float32, copy=False)
 
     def query(self, text: str):
         """A question's vector; MiniLM uses the same encoder for queries and passages."""

@@ -68,8 +68,15 @@ def _metadata(chunk: Chunk) -> dict:
     return meta
 
 
-def _nodes(chunks: list[Chunk], embedder) -> list:
-    from llama_index.core.schema import MetadataMode, NodeRelationship, RelatedNodeInfo, TextNode
+def _nodes(chunks: list[Chunk], embedder) -> tuple[list, dict]:
+    """llama-index nodes with embeddings, and each sentence's vector by (chunk id, offset in chunk).
+
+    The model embeds each sentence (and the title) once; a chunk's vector is the normalised mean of
+    its title and sentence vectors. That costs what embedding the chunks would, and lets answers rank
+    sentences without embedding anything at question time.
+    """
+    import numpy as np
+    from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 
     nodes = []
     for chunk in chunks:
@@ -81,10 +88,23 @@ def _nodes(chunks: list[Chunk], embedder) -> list:
         node.excluded_embed_metadata_keys = [k for k in meta if k not in ("title", "publisher")]
         node.excluded_llm_metadata_keys = list(meta)
         nodes.append(node)
-    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-    for node, vector in zip(nodes, embedder.get_text_embedding_batch(texts) if texts else []):
-        node.embedding = vector
-    return nodes
+    if not chunks:
+        return [], {}
+    spans = [sentences.spans(c.text) or [(0, len(c.text))] for c in chunks]
+    texts = [chunks[0].doc.title] + [c.text[s:e] for c, ss in zip(chunks, spans) for s, e in ss]
+    unique = list(dict.fromkeys(texts))
+    matrix = np.asarray(embedder.get_text_embedding_batch(unique), dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
+    by_text = dict(zip(unique, matrix))
+    title = by_text[texts[0]]
+    sentence_vectors: dict[tuple[str, int], object] = {}
+    for node, chunk, ss in zip(nodes, chunks, spans):
+        own = [by_text[chunk.text[s:e]] for s, e in ss]
+        mean = np.mean([title, *own], axis=0)
+        node.embedding = (mean / (np.linalg.norm(mean) + 1e-12)).tolist()
+        for (s, _), vector in zip(ss, own):
+            sentence_vectors[(chunk.chunk_id, s)] = vector
+    return nodes, sentence_vectors
 
 
 def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None,
@@ -101,13 +121,17 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
     changed = [d for d in docs if existing.get(d.doc_id) != d.content_hash]
     removed = sorted(set(existing) - present)
     vectors = ChromaVectorStore(chroma_collection=collection)
+    sentence_store = store.sentences(collection.name)
     embedded = 0
     bar = _bar(len(changed), progress)
     for doc in changed:
         chunks = chunk_document(doc)
-        nodes = _nodes(chunks, embedder)
+        nodes, sentence_vectors = _nodes(chunks, embedder)
         if doc.doc_id in existing:
             store.delete_docs([doc.doc_id], collection)
+        # Sentences first: a crash between the two writes leaves the document absent from the
+        # chunk collection, so the next ingest redoes it whole.
+        store.add_sentences(sentence_store, doc.doc_id, sentence_vectors)
         store._guard(lambda: vectors.add(nodes))
         embedded += len(nodes)
         if bar:

@@ -58,6 +58,7 @@ class Retriever:
         self.documents: dict[str, dict] = {}
         self.nodes: list = []
         self.vocabulary: frozenset[str] = frozenset()
+        self.sentence_vectors: dict = {}
         self.text = ""
         self.version = ""
 
@@ -83,6 +84,7 @@ class Retriever:
         records = self.store.records(collection)
         if not records["ids"]:
             self.nodes, self.documents, self.vocabulary, self.text, self.version = [], {}, frozenset(), "", ""
+            self.sentence_vectors = {}
             return
         nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
         documents: dict[str, dict] = {}
@@ -92,6 +94,7 @@ class Retriever:
             doc["chunks"] += 1
         self.nodes = nodes
         self.documents = documents
+        self.sentence_vectors = self._sentence_vectors(collection.name, nodes)
         # Every indexed word, and the whole text with spaces collapsed, for "is this name in the corpus?" checks.
         self.text = " ".join(" ".join([*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}"
                                                                for d in documents.values())]).lower().split())
@@ -104,7 +107,24 @@ class Retriever:
             ChromaVectorStore(chroma_collection=collection), embed_model=self.embedder
         )
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> list[Passage]:
+    def _sentence_vectors(self, collection: str, nodes: list) -> dict:
+        """Sentence text -> unit vector, as embedded at ingest (empty for stores built without them)."""
+        import numpy as np
+
+        from assistant import sentences
+
+        table = self.store.sentence_vectors(collection)
+        out = {}
+        for node in nodes:
+            text = node.get_content()
+            for start, end in sentences.spans(text):
+                vector = table.get((node.node_id, start))
+                if vector is not None:
+                    out[text[start:end]] = np.asarray(vector, dtype=np.float32)
+        return out
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                 embedding=None) -> list[Passage]:
         """The `top_k` best passages for `question` among documents `filters` admits."""
         from llama_index.core.llms import MockLLM
         from llama_index.core.retrievers import QueryFusionRetriever
@@ -130,7 +150,10 @@ class Retriever:
             [self.index.as_retriever(**vector_kwargs), lexical], mode="reciprocal_rerank",
             similarity_top_k=k, num_queries=1, use_async=False, llm=MockLLM(),
         )
-        hits = self.store._guard(lambda: fusion.retrieve(question))
+        from llama_index.core.schema import QueryBundle
+
+        bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
+        hits = self.store._guard(lambda: fusion.retrieve(bundle))
         if filters:
             hits = [h for h in hits if filters.admits(h.node.metadata)]
         return [_passage(hit) for hit in hits[:k]]

@@ -37,6 +37,10 @@ def open_client(settings: Settings):
     return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma)
 
 
+def sentences_name(chunk_collection: str) -> str:
+    return f"{chunk_collection}_sentences"
+
+
 class Store:
     """The chunk collection currently in use, plus the pointer that names it."""
 
@@ -78,9 +82,10 @@ class Store:
         self._guard(lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta],
                                                    embeddings=[[0.0]]))
         prefix = self.settings.collection
+        keep = {name, sentences_name(name)}
         for other in self._guard(self.client.list_collections):
             other_name = other.name if hasattr(other, "name") else str(other)
-            if other_name != name and (other_name == prefix or other_name.startswith(prefix + "_")):
+            if other_name not in keep and (other_name == prefix or other_name.startswith(prefix + "_")):
                 self._guard(lambda: self.client.delete_collection(other_name))
 
     def touch(self, **extra: object) -> None:
@@ -93,10 +98,34 @@ class Store:
         got = self._guard(lambda: col.get(include=["metadatas"]))
         return {m["doc_id"]: m["content_hash"] for m in got["metadatas"] if m and "doc_id" in m}
 
+    def sentences(self, chunk_collection: str | None = None):
+        """The collection of sentence vectors that goes with a chunk collection."""
+        name = sentences_name(chunk_collection or self.collection().name)
+        return self._guard(lambda: self.client.get_or_create_collection(
+            name, embedding_function=None, metadata={"hnsw:space": "cosine"}))
+
+    def add_sentences(self, collection, doc_id: str, vectors: dict) -> None:
+        if not vectors:
+            return
+        ids = [f"{chunk_id}@{start}" for chunk_id, start in vectors]
+        self._guard(lambda: collection.upsert(ids=ids, embeddings=[v.tolist() for v in vectors.values()],
+                                              metadatas=[{"doc_id": doc_id} for _ in ids]))
+
+    def sentence_vectors(self, chunk_collection: str | None = None) -> dict[tuple[str, int], list[float]]:
+        """(chunk id, sentence offset) -> unit vector, for every stored sentence."""
+        got = self._guard(lambda: self.sentences(chunk_collection).get(include=["embeddings"]))
+        out = {}
+        for sid, vector in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else []):
+            chunk_id, _, start = sid.rpartition("@")
+            out[(chunk_id, int(start))] = vector
+        return out
+
     def delete_docs(self, doc_ids: list[str], collection=None) -> None:
         col = collection or self.collection()
+        sentences = self.sentences(col.name)
         for doc_id in doc_ids:
             self._guard(lambda: col.delete(where={"doc_id": doc_id}))
+            self._guard(lambda: sentences.delete(where={"doc_id": doc_id}))
 
     def records(self, collection=None) -> dict:
         """Every chunk's id, text and metadata (for the lexical index and the sources list)."""

@@ -22,11 +22,16 @@ class Reply:
     cut_after: int | None = None  # stop the stream after this many chunks, without finishing
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that gave up (the timeout tests) is expected, not news
+
+
 class ScriptedServer:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script = lambda body: Reply("The sources do not say.")
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     @property
