@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="only use sources published on or before this date (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
     p.add_argument("--backend", choices=["extractive", "openai"])
+    p.add_argument("--local", action="store_true", help="answer in this process even when a server is running")
 
     p = sub.add_parser("chat", help="a conversation in the terminal; follow-ups keep their context")
     p.add_argument("--backend", choices=["extractive", "openai"])
@@ -74,6 +75,10 @@ def _run(args: argparse.Namespace) -> int:
 
         print(diff_reports(Path(args.diff[0]), Path(args.diff[1])))
         return 0
+    if args.command == "ask" and not args.local and not args.backend:
+        answer = _ask_resident(settings, args.question, args.as_of)
+        if answer is not None:
+            return _print_answer(answer, args.json)
     from assistant.api import Assistant
 
     if args.command == "ingest":
@@ -92,16 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1 if report.errors else 0
     assistant = Assistant(settings)
     if args.command == "ask":
-        from assistant.render import answer_text
-
-        answer = assistant.ask(args.question, as_of=args.as_of)
-        if args.json:
-            import json
-
-            print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-        else:
-            print(answer_text(answer))
-        return 0
+        return _print_answer(assistant.ask(args.question, as_of=args.as_of), args.json)
     if args.command == "deals":
         from assistant import render
 
@@ -117,6 +113,53 @@ def _run(args: argparse.Namespace) -> int:
             raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
         return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
     return 2
+
+
+def _print_answer(answer, as_json: bool) -> int:
+    if as_json:
+        import json
+
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from assistant.render import answer_text
+
+        print(answer_text(answer))
+    return 0
+
+
+def _ask_resident(settings, question: str, as_of: str | None):
+    """Ask a running `assistant serve` on the configured host and port, if one answers at once.
+
+    Saves the model and index load (several seconds) on every `assistant ask`; None when no server is up.
+    """
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from assistant.types import Answer
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "localhost") else settings.host
+    try:
+        socket.create_connection((host, settings.port), timeout=0.2).close()
+    except OSError:
+        return None
+    headers = {"Content-Type": "application/json"}
+    if settings.auth:
+        headers["Authorization"] = f"Bearer {settings.auth.partition(':')[2]}"
+    request = urllib.request.Request(f"http://{host}:{settings.port}/api/ask", method="POST", headers=headers,
+                                     data=json.dumps({"question": question, "as_of": as_of}).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=settings.llm_timeout + 30) as reply:
+            return Answer.from_dict(json.loads(reply.read()))
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read())["error"]["message"]
+        except (ValueError, KeyError, TypeError):
+            return None  # not our server: answer locally
+        raise AssistantError(message) from None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _chat(assistant) -> int:

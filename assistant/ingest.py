@@ -20,6 +20,7 @@ from assistant.store import Store
 from assistant.types import Document, IngestReport
 
 CHUNK_WORDS = 110
+EMBED_GROUP = 16  # documents embedded together
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,20 @@ def _metadata(chunk: Chunk) -> dict:
     return meta
 
 
-def _nodes(chunks: list[Chunk], embedder) -> tuple[list, dict]:
+def _embed_sorted(embedder, texts: list[str]):
+    """Embed in length order (less padding per batch), returned in the original order, unit length."""
+    import numpy as np
+
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    vectors = embedder.get_text_embedding_batch([texts[i] for i in order])
+    matrix = np.empty((len(texts), len(vectors[0])), dtype=np.float32)
+    for slot, i in enumerate(order):
+        matrix[i] = vectors[slot]
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
+    return matrix
+
+
+def _nodes(chunks: list[Chunk], by_text: dict) -> tuple[list, dict]:
     """llama-index nodes with embeddings, and each sentence's vector by (chunk id, offset in chunk).
 
     The model embeds each sentence (and the title) once; a chunk's vector is the normalised mean of
@@ -90,13 +104,8 @@ def _nodes(chunks: list[Chunk], embedder) -> tuple[list, dict]:
         nodes.append(node)
     if not chunks:
         return [], {}
-    spans = [sentences.spans(c.text) or [(0, len(c.text))] for c in chunks]
-    texts = [chunks[0].doc.title] + [c.text[s:e] for c, ss in zip(chunks, spans) for s, e in ss]
-    unique = list(dict.fromkeys(texts))
-    matrix = np.asarray(embedder.get_text_embedding_batch(unique), dtype=np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12
-    by_text = dict(zip(unique, matrix))
-    title = by_text[texts[0]]
+    spans = [_spans(c) for c in chunks]
+    title = by_text[chunks[0].doc.title]
     sentence_vectors: dict[tuple[str, int], object] = {}
     for node, chunk, ss in zip(nodes, chunks, spans):
         own = [by_text[chunk.text[s:e]] for s, e in ss]
@@ -105,6 +114,14 @@ def _nodes(chunks: list[Chunk], embedder) -> tuple[list, dict]:
         for (s, _), vector in zip(ss, own):
             sentence_vectors[(chunk.chunk_id, s)] = vector
     return nodes, sentence_vectors
+
+
+def _spans(chunk: Chunk) -> list[tuple[int, int]]:
+    return sentences.spans(chunk.text) or [(0, len(chunk.text))]
+
+
+def _texts_to_embed(chunks: list[Chunk]) -> list[str]:
+    return [chunks[0].doc.title, *(c.text[s:e] for c in chunks for s, e in _spans(c))] if chunks else []
 
 
 def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None,
@@ -124,20 +141,18 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
     sentence_store = store.sentences(collection.name)
     embedded = 0
     bar = _bar(len(changed), progress)
-    for doc in changed:
-        chunks = chunk_document(doc)
-        nodes, sentence_vectors = _nodes(chunks, embedder)
-        if doc.doc_id in existing:
-            store.delete_docs([doc.doc_id], collection)
-        # Sentences first: a crash between the two writes leaves the document absent from the
-        # chunk collection, so the next ingest redoes it whole.
-        store.add_sentences(sentence_store, doc.doc_id, sentence_vectors)
-        store._guard(lambda: vectors.add(nodes))
-        embedded += len(nodes)
-        if bar:
-            bar.update(1)
-        if on_document:
-            on_document(doc.doc_id)
+    for group_start in range(0, len(changed), EMBED_GROUP):
+        group = [(doc, chunk_document(doc)) for doc in changed[group_start:group_start + EMBED_GROUP]]
+        # One embedding call for a group of documents: full batches, sorted by length.
+        texts = list(dict.fromkeys(t for _, chunks in group for t in _texts_to_embed(chunks)))
+        by_text = dict(zip(texts, _embed_sorted(embedder, texts))) if texts else {}
+        for doc, chunks in group:
+            embedded += _store_document(store, collection, vectors, sentence_store, doc, chunks, by_text,
+                                        doc.doc_id in existing)
+            if bar:
+                bar.update(1)
+            if on_document:
+                on_document(doc.doc_id)
     if bar:
         bar.close()
     store.delete_docs(removed, collection)
@@ -156,6 +171,18 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
         errors=tuple(errors),
         seconds=round(time.perf_counter() - began, 3),
     )
+
+
+def _store_document(store: Store, collection, vectors, sentence_store, doc: Document, chunks: list[Chunk],
+                    by_text: dict, replace: bool) -> int:
+    nodes, sentence_vectors = _nodes(chunks, by_text)
+    if replace:
+        store.delete_docs([doc.doc_id], collection)
+    # Sentences first: a crash between the two writes leaves the document absent from the
+    # chunk collection, so the next ingest redoes it whole.
+    store.add_sentences(sentence_store, doc.doc_id, sentence_vectors)
+    store._guard(lambda: vectors.add(nodes))
+    return len(nodes)
 
 
 def _bar(total: int, progress: bool | None):
