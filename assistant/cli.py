@@ -14,7 +14,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="index the corpus (only changed files are embedded)")
-    p.add_argument("paths", nargs="*", help="files to copy into the corpus before indexing")
+    p.add_argument("paths", nargs="*", help="files to copy, or http(s) URLs to fetch, into the corpus before indexing")
+    p.add_argument("--extract-deals", action="store_true",
+                   help="with an LLM backend, propose deals: entries for notes that have none (printed for review)")
     p.add_argument("--rebuild", action="store_true", help="build a fresh index, then switch to it")
     p.add_argument("--verbose", action="store_true", help="print each document as it is stored")
 
@@ -82,12 +84,18 @@ def _run(args: argparse.Namespace) -> int:
     from assistant.api import Assistant
 
     if args.command == "ingest":
-        from assistant.corpus_add import add_files
+        from assistant.corpus_add import add_files, fetch_url
+        from assistant.entities import EntityTable
 
-        added = add_files([Path(p) for p in args.paths], settings.corpus_dir)
+        urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
+        added = add_files([Path(p) for p in args.paths if p not in urls], settings.corpus_dir)
+        entities = EntityTable.load(Path(settings.corpus_dir) / "entities.yaml")
+        added += [fetch_url(url, settings.corpus_dir, entities, settings.allow_private_urls) for url in urls]
         for path in added:
             print(f"added {path}")
         assistant = Assistant(settings, build=False)
+        if args.extract_deals:
+            _propose_deals(assistant, added)
         echo = (lambda doc_id: print(f"stored {doc_id}", flush=True)) if args.verbose else None
         report = assistant.ingest(rebuild=args.rebuild, on_document=echo)
         print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
@@ -113,6 +121,26 @@ def _run(args: argparse.Namespace) -> int:
             raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
         return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
     return 2
+
+
+def _propose_deals(assistant, paths: list[Path]) -> None:
+    """Print proposed `deals:` entries for review; nothing is written into the notes."""
+    import yaml
+
+    from assistant.corpus import load_corpus
+    from assistant.llm import propose_deals
+
+    if assistant.llm is None:
+        raise AssistantError("--extract-deals needs an LLM backend: set ASSISTANT_BACKEND=openai")
+    docs, _ = load_corpus(Path(assistant.settings.corpus_dir), assistant.entities)
+    wanted = {p.resolve() for p in paths}
+    for doc in docs:
+        target = (Path(assistant.settings.corpus_dir) / doc.doc_id).resolve()
+        if doc.deals or (wanted and target not in wanted):
+            continue
+        proposals = propose_deals(assistant.llm, doc.body)
+        print(f"# proposed deals for {doc.doc_id} (review, then paste into its front matter)")
+        print(yaml.safe_dump({"deals": proposals}, sort_keys=False, allow_unicode=True) if proposals else "# none found\n")
 
 
 def _print_answer(answer, as_json: bool) -> int:

@@ -149,3 +149,28 @@ def test_stream_sends_text_before_the_final_answer(server, llm_assistant):
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert len(deltas) > 3 and isinstance(events[-1], Answer)
     assert "".join(d.text for d in deltas).strip() == events[-1].text.strip()
+
+
+def test_extract_deals_proposes_only_entries_whose_quote_is_in_the_text(server, small_corpus, tmp_path, capsys,
+                                                                       monkeypatch):
+    import json
+
+    from assistant.cli import main
+
+    (small_corpus / "added").mkdir()
+    (small_corpus / "added" / "page.md").write_text(
+        "# Lambda and Zephyr\n\nLambda will supply Zephyr Labs with 12,000 GPUs. The deal was signed on Monday.\n")
+    server.script = lambda body: Reply(json.dumps([
+        {"supplier": "Lambda", "customer": "Zephyr Labs", "resource": "GPUs", "scale": "12,000 GPUs",
+         "announced": None, "status": "announced", "quote": "Lambda will supply Zephyr Labs with 12,000 GPUs."},
+        {"supplier": "Lambda", "customer": "Zephyr Labs", "resource": "GPUs", "scale": "1 million GPUs",
+         "announced": None, "status": "announced", "quote": "Lambda will supply one million GPUs."}]))
+    for key, value in {"ASSISTANT_DATA_DIR": str(tmp_path / "d"), "ASSISTANT_CORPUS_DIR": str(small_corpus),
+                       "ASSISTANT_BACKEND": "openai", "ASSISTANT_LLM_BASE_URL": server.base_url,
+                       "OPENAI_API_KEY": "k"}.items():
+        monkeypatch.setenv(key, value)
+    assert main(["ingest", "--extract-deals", str(small_corpus / "added" / "page.md")]) == 0
+    out = capsys.readouterr().out
+    assert "proposed deals for added/page.md" in out
+    assert "12,000 GPUs." in out and "one million" not in out
+    assert "deals" not in (small_corpus / "added" / "page.md").read_text()  # nothing written silently
