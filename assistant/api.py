@@ -35,7 +35,7 @@ class Assistant:
         self.entities = EntityTable.load(corpus / "entities.yaml")
         from assistant.embedding import SentenceVectors, load_embedder
 
-        self.embedder = load_embedder(self.settings.embed_model)
+        self.embedder = load_embedder(self.settings.embed_model, self.settings.embed_runtime)
         self.vectors = SentenceVectors(self.embedder, known=lambda: self.retriever.sentence_vectors)
         self.store = Store(self.settings)
         self._ingest_lock = threading.Lock()

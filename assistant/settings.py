@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     )
     llm_timeout: float = Field(default=30.0, gt=0)
     embed_model: str = "local"
+    embed_runtime: Literal["auto", "onnx", "torch"] = "auto"
     chroma_url: str | None = None
     data_dir: Path = Path(".assistant")
     corpus_dir: Path = Path("corpus")
