@@ -127,6 +127,23 @@ def build_app(assistant) -> gr.Blocks:
                  (d["companies"] or "").replace("|", ", "), d["chunks"]] for d in docs]
         return rows, f"{len(docs)} documents, {sum(r[5] for r in rows)} chunks; last ingest {stamp}."
 
+    def add_source(upload, url: str):
+        from pathlib import Path
+
+        from assistant.corpus_add import fetch_url, save_upload
+
+        try:
+            if upload is not None:
+                path = Path(upload)
+                save_upload(path.name, path.read_bytes(), settings.corpus_dir, settings.max_upload_mb * 1024 * 1024)
+            if (url or "").strip():
+                fetch_url(url.strip(), settings.corpus_dir, assistant.entities, settings.allow_private_urls)
+            if upload is None and not (url or "").strip():
+                raise gr.Error("Choose a file or paste a URL first.")
+        except AssistantError as exc:
+            raise gr.Error(str(exc)) from None
+        return reindex()
+
     def reindex():
         try:
             report = assistant.ingest()
@@ -192,7 +209,14 @@ def build_app(assistant) -> gr.Blocks:
             summary = gr.Markdown()
             docs = gr.Dataframe(headers=["document", "title", "publisher", "published", "companies", "chunks"],
                                 interactive=False, wrap=True)
-            refresh = gr.Button("Re-index the corpus folder")
+            with gr.Row():
+                upload = gr.File(label="Add a file (.md, .txt, .html, .pdf)", file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
+                                 type="filepath")
+                url = gr.Textbox(label="…or a web page URL", placeholder="https://…")
+            with gr.Row():
+                add = gr.Button("Add and index", variant="primary")
+                refresh = gr.Button("Re-index the corpus folder")
+            add.click(add_source, [upload, url], [docs, summary], api_visibility="private")
             refresh.click(reindex, None, [docs, summary], api_visibility="private")
             app.load(sources_view, None, [docs, summary], api_visibility="private")
         app.load(deals_view, filters, [table, picture, deals_state, evidence], api_visibility="private")
