@@ -92,14 +92,7 @@ def _compose(lead: str, deals: list[Deal], graph: DealGraph, as_of: str | None, 
         return GraphDraft("", (), (), "")
     passages: list[Passage] = []
     conflicts: list[Conflict] = []
-    numbers: dict[tuple[str, int], int] = {}
-
-    def cite(ev: Evidence) -> str:
-        key = (ev.doc_id, ev.start)
-        if key not in numbers:
-            passages.append(_evidence_passage(ev))
-            numbers[key] = len(passages)
-        return f"[{numbers[key]}]"
+    cite = Citer(passages)
 
     lines = [lead if not as_of else f"{lead[:-1]} (sources published by {as_of}):"]
     for deal in sorted(deals, key=lambda d: (getattr(d, by) if by != "pair" else d.supplier, d.announced or "")):
@@ -114,7 +107,7 @@ def _compose(lead: str, deals: list[Deal], graph: DealGraph, as_of: str | None, 
         if sides:
             lines.append(conflict_line(sides, cite))
             conflicts.append(Conflict(deal.supplier, deal.customer, "scale",
-                                      tuple((e.quote, numbers[(e.doc_id, e.start)]) for e in sides)))
+                                      tuple((e.quote, cite.number(e)) for e in sides)))
     dated = sorted(p.published for p in passages if p.published)
     span = f", dated {dated[0]} to {dated[-1]}" if dated else ""
     undated = sum(1 for p in passages if not p.published)
@@ -137,19 +130,28 @@ def with_conflicts(text: str, question: str, graph: DealGraph, passages: list[Pa
         sides = graph.conflicts(deal)
         if not sides or not {e.doc_id for e in sides} & cited_docs:
             continue
-        known = {(p.doc_id, p.start): i for i, p in enumerate(passages, start=1) if p.chunk_id.endswith(f"@{p.start}")}
-
-        def cite(ev: Evidence) -> str:
-            key = (ev.doc_id, ev.start)
-            if key not in known:
-                passages.append(_evidence_passage(ev))
-                known[key] = len(passages)
-            return f"[{known[key]}]"
-
-        line = conflict_line(sides, cite).removeprefix("- ")
+        line = conflict_line(sides, Citer(passages)).removeprefix("- ")
         if line not in lines:
             lines.append(line)
     return text if not lines else text + "\n\n" + "\n".join(lines[:2])
+
+
+class Citer:
+    """Numbers evidence quotes as passages of `passages`, reusing the number of a quote already there."""
+
+    def __init__(self, passages: list[Passage]) -> None:
+        self.passages = passages
+        self.numbers = {(p.doc_id, p.start, p.text): i for i, p in enumerate(passages, start=1)}
+
+    def number(self, ev: Evidence) -> int:
+        key = (ev.doc_id, ev.start, ev.quote)
+        if key not in self.numbers:
+            self.passages.append(_evidence_passage(ev))
+            self.numbers[key] = len(self.passages)
+        return self.numbers[key]
+
+    def __call__(self, ev: Evidence) -> str:
+        return f"[{self.number(ev)}]"
 
 
 def _evidence_passage(ev: Evidence) -> Passage:
