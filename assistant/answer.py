@@ -20,7 +20,8 @@ _ARTICLE = re.compile(r"\b(the|this|that) (article|piece|story)\b|\bthe informat
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)")
 _COMPANY_SUFFIXES = {"ai", "labs", "lab", "systems", "technologies", "inc", "corp", "cloud", "computing",
                      "networks", "energy", "capital", "group", "holdings", "robotics", "compute", "data"}
-_QUESTION_WORDS = {"who", "what", "which", "when", "where", "why", "how", "does", "did", "do", "is", "are",
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "does", "did", "do", "is", "are",
+                   "please", "explain", "describe", "should", "would", "will", "if", "besides", "apart", "other", "than",
                    "was", "were", "can", "could", "has", "have", "and", "i", "as", "list", "tell", "show",
                    "give", "name", "compare", "summarize", "summarise", "according", "in", "since", "between"}
 
@@ -108,7 +109,7 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
                 if ctx.graph is not None:
                     from assistant import relations
 
-                    draft_text = relations.with_conflicts(draft_text, standalone, ctx.graph, cited)
+                    draft_text = relations.with_graph_facts(draft_text, standalone, ctx.graph, cited)
     t_drafted = time.perf_counter()
     if not draft_text:
         text = _abstention(standalone)

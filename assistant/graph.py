@@ -17,7 +17,8 @@ from assistant.dates import on_or_before
 from assistant.entities import EntityTable
 from assistant.types import Deal, Evidence
 
-SAME_DEAL_DAYS = 30
+SAME_DEAL_DAYS = 21
+SAME_RESOURCE = 0.25  # word overlap (Jaccard) of two entries' resource for them to be one deal
 _STATUS_ORDER = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 
 
@@ -103,7 +104,7 @@ def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Eviden
         for group in groups:
             first = _day(group[0][0].get("announced") or group[0][1].published)
             near = day is not None and first is not None and abs((day - first).days) <= SAME_DEAL_DAYS
-            if near and max(textmatch.jaccard(item[0]["resource"], e["resource"]) for e, _ in group) >= 0.25:
+            if near and max(textmatch.jaccard(item[0]["resource"], e["resource"]) for e, _ in group) >= SAME_RESOURCE:
                 home = group
                 break
         if home is None:
@@ -133,11 +134,12 @@ def _figures_disagree(a: str, b: str) -> bool:
     "1 million Trainium2 chips now" vs "about 500,000 at launch, 1 million by year end" disagree;
     two quotes that both lead with "$30 billion" do not.
     """
-    ha, hb = _headlines(a), _headlines(b)
+    ha, hb = headline_figures(a), headline_figures(b)
     return any(abs(ha[k] - hb[k]) > 0.02 * max(ha[k], hb[k]) for k in ha.keys() & hb.keys())
 
 
-def _headlines(text: str) -> dict[str, float]:
+def headline_figures(text: str) -> dict[str, float]:
+    """The first money, power and count (not a year) a text names: {'usd': 3e10, 'n': 220000.0}."""
     out: dict[str, float] = {}
     for match in textmatch.FIGURE.finditer(text):
         for kind, value in textmatch.figures(match.group(0)):

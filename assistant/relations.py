@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from assistant import dates, textmatch
-from assistant.graph import DealGraph
+from assistant.graph import DealGraph, headline_figures
 from assistant.types import Conflict, Deal, Evidence, Passage
 
 _KIND_WORDS = {"lab": "lab", "labs": "lab", "neocloud": "neocloud", "neoclouds": "neocloud",
@@ -116,10 +116,11 @@ def _compose(lead: str, deals: list[Deal], graph: DealGraph, as_of: str | None, 
     return GraphDraft("\n".join(lines), tuple(passages), tuple(conflicts), coverage)
 
 
-def with_conflicts(text: str, question: str, graph: DealGraph, passages: list[Passage]) -> str:
-    """Append a 'Sources disagree' line when the answer cites one side of a known conflict.
+def with_graph_facts(text: str, question: str, graph: DealGraph, passages: list[Passage]) -> str:
+    """Add what the graph knows that a few retrieved sentences can miss: that sources disagree about
+    a deal the answer cites, and that a deal between the companies asked about later stalled or ended.
 
-    The other sides are appended to `passages` (numbered after the retrieved ones) so they can be cited.
+    Quotes for these lines are appended to `passages` (numbered after the others) so they are cited.
     """
     named = set(graph.entities.mentions(question))
     cited_docs = {p.doc_id for p in passages}
@@ -127,13 +128,18 @@ def with_conflicts(text: str, question: str, graph: DealGraph, passages: list[Pa
     for deal in graph.deals():
         if not ({deal.supplier, deal.customer} & named):
             continue
+        if deal.status in ("stalled", "ended", "denied") and {deal.supplier, deal.customer} <= named:
+            latest = deal.evidence[-1]
+            line = f"Later reports mark this deal as {deal.status}: {_bare(latest.quote)} {Citer(passages)(latest)}."
+            if line not in lines:
+                lines.append(line)
         sides = graph.conflicts(deal)
         if not sides or not {e.doc_id for e in sides} & cited_docs:
             continue
         line = conflict_line(sides, Citer(passages)).removeprefix("- ")
         if line not in lines:
             lines.append(line)
-    return text if not lines else text + "\n\n" + "\n".join(lines[:2])
+    return text if not lines else text + "\n\n" + "\n".join(lines[:3])
 
 
 class Citer:
@@ -162,15 +168,15 @@ def _evidence_passage(ev: Evidence) -> Passage:
 def _consensus(evidence: list[Evidence]) -> Evidence:
     """The evidence whose figures most other outlets share; the latest among equals."""
     def agreement(ev: Evidence) -> int:
-        mine = textmatch.figures(ev.quote)
-        return sum(1 for other in evidence if other is not ev and mine & textmatch.figures(other.quote))
+        mine = set(headline_figures(ev.quote).items())
+        return sum(1 for other in evidence if other is not ev and mine & set(headline_figures(other.quote).items()))
     return max(reversed(evidence), key=agreement)
 
 
 def conflict_line(sides: list[Evidence], cite) -> str:
-    """'- Sources disagree: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
+    """'- Sources differ on the figures: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
     claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}" for e in sides)
-    return f"- Sources disagree: {claims}."
+    return f"- Sources differ on the figures: {claims}."
 
 
 def _mentions_product(deal: Deal, products: list[str]) -> bool:

@@ -80,4 +80,4 @@ def test_conflicting_reports_are_both_cited(assistant):
     answer = assistant.ask("How many Trainium2 chips does Project Rainier run?")
     publishers = {c.publisher for c in answer.citations}
     assert {"Semafor", "Data Centre Magazine"} <= publishers
-    assert "disagree" in answer.text
+    assert "Sources differ on the figures" in answer.text
