@@ -53,8 +53,7 @@ class DealGraph:
             graph.add_node(name, kind=entity.kind)
         for (supplier, customer), items in claims.items():
             for group in _cluster(items):
-                graph.add_edge(supplier, customer, deal=_deal(supplier, customer, group),
-                               entries=[e for e, _ in group])
+                graph.add_edge(supplier, customer, deal=_deal(supplier, customer, group), claims=group)
         return cls(graph, entities)
 
     def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
@@ -71,8 +70,7 @@ class DealGraph:
                 kept = [e for e in deal.evidence if on_or_before(e.published, as_of)]
                 if not kept or all(e.published is None for e in kept) and deal.announced and not on_or_before(deal.announced, as_of):
                     continue
-                entries = [en for en, ev in zip(data["entries"], deal.evidence) if ev in kept]
-                deal = _deal(s, c, list(zip(entries, kept)))
+                deal = _deal(s, c, [(entry, ev) for entry, ev in data["claims"] if ev in kept])
             if since and not any(e.published and e.published[: len(since)] > since for e in deal.evidence):
                 continue
             if status and deal.status != status:
@@ -80,12 +78,31 @@ class DealGraph:
             out.append(deal)
         return sorted(out, key=lambda d: (d.supplier, d.customer, d.announced or ""))
 
-    def conflicts(self, deal: Deal) -> list[Evidence]:
-        """The deal's evidence when outlets disagree on its figures (one item per distinct claim), else []."""
+    def conflicts(self, deal: Deal) -> list[tuple[str, list[Evidence]]]:
+        """(what, the evidence on each side) where outlets disagree about this deal.
+
+        `figures`: their headline figures differ; `date`: they date the announcement to different days.
+        """
         ev = [e for e in deal.evidence if e.publisher != "unsourced"]
-        clash = any(_figures_disagree(a.quote, b.quote) for i, a in enumerate(ev) for b in ev[i + 1:]
-                    if a.publisher != b.publisher)
-        return ev if clash else []
+        found = []
+        if any(_figures_disagree(a.quote, b.quote) for i, a in enumerate(ev) for b in ev[i + 1:]
+               if a.publisher != b.publisher):
+            found.append(("figures", ev))
+        days: dict[str, Evidence] = {}
+        for entry, evidence in self._claims(deal):
+            day = entry.get("announced") or ""
+            if len(day) == 10 and evidence.publisher != "unsourced" and day not in days:
+                if all(other.publisher != evidence.publisher for other in days.values()):
+                    days[day] = evidence
+        if len(days) > 1:
+            found.append(("date", [days[d] for d in sorted(days)]))
+        return found
+
+    def _claims(self, deal: Deal) -> list[tuple[dict, Evidence]]:
+        for _, _, data in self.graph.edges(deal.supplier, data=True) if deal.supplier in self.graph else ():
+            if data["deal"].customer == deal.customer and set(deal.evidence) <= {ev for _, ev in data["claims"]}:
+                return [(entry, ev) for entry, ev in data["claims"] if ev in deal.evidence]
+        return []
 
     def companies(self, kind: str | None = None) -> list[str]:
         return sorted(n for n, d in self.graph.nodes(data=True) if kind is None or d.get("kind") == kind)

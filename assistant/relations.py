@@ -103,10 +103,9 @@ def _compose(lead: str, deals: list[Deal], graph: DealGraph, as_of: str | None, 
         status = "" if deal.status in ("announced", "operational") else f" ({deal.status})"
         undated = " (undated source)" if main.published is None else ""
         lines.append(f"- {name}{status}: {_bare(main.quote)} {cite(main)}{others}{undated}.")
-        sides = graph.conflicts(deal)
-        if sides:
-            lines.append(conflict_line(sides, cite))
-            conflicts.append(Conflict(deal.supplier, deal.customer, "scale",
+        for attribute, sides in graph.conflicts(deal):
+            lines.append(conflict_line(attribute, sides, cite))
+            conflicts.append(Conflict(deal.supplier, deal.customer, attribute,
                                       tuple((e.quote, cite.number(e)) for e in sides)))
     dated = sorted(p.published for p in passages if p.published)
     span = f", dated {dated[0]} to {dated[-1]}" if dated else ""
@@ -133,12 +132,11 @@ def with_graph_facts(text: str, question: str, graph: DealGraph, passages: list[
             line = f"Later reports mark this deal as {deal.status}: {_bare(latest.quote)} {Citer(passages)(latest)}."
             if line not in lines:
                 lines.append(line)
-        sides = graph.conflicts(deal)
-        if not sides or not {e.doc_id for e in sides} & cited_docs:
-            continue
-        line = conflict_line(sides, Citer(passages)).removeprefix("- ")
-        if line not in lines:
-            lines.append(line)
+        for attribute, sides in graph.conflicts(deal):
+            if {e.doc_id for e in sides} & cited_docs:
+                line = conflict_line(attribute, sides, Citer(passages)).removeprefix("- ")
+                if line not in lines:
+                    lines.append(line)
     return text if not lines else text + "\n\n" + "\n".join(lines[:3])
 
 
@@ -173,10 +171,10 @@ def _consensus(evidence: list[Evidence]) -> Evidence:
     return max(reversed(evidence), key=agreement)
 
 
-def conflict_line(sides: list[Evidence], cite) -> str:
+def conflict_line(attribute: str, sides: list[Evidence], cite) -> str:
     """'- Sources differ on the figures: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
     claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}" for e in sides)
-    return f"- Sources differ on the figures: {claims}."
+    return f"- Sources differ on the {attribute}: {claims}."
 
 
 def _mentions_product(deal: Deal, products: list[str]) -> bool:

@@ -81,3 +81,17 @@ def test_which_labs_use_tpus_lists_only_tpu_deals(assistant):
     for name in ("Anthropic", "Meta", "Apple", "Safe Superintelligence"):
         assert name in answer.text
     assert "OpenAI" not in answer.text.split("\n")[0]
+
+
+def test_outlets_that_date_a_deal_differently_are_both_shown(assistant):
+    deal = next(d for d in assistant.deals(supplier="Amazon", customer="OpenAI") if d.announced >= "2026")
+    kinds = dict(assistant.graph.conflicts(deal))
+    assert {e.publisher for e in kinds["date"]} == {"zilck", "Tom's Hardware"}
+    answer = assistant.ask("Who supplies compute to OpenAI?")
+    date_conflicts = [c for c in answer.conflicts if c.attribute == "date" and c.supplier == "Amazon"]
+    assert date_conflicts and "Sources differ on the date" in answer.text
+
+
+def test_as_of_keeps_each_deal_with_its_own_evidence(assistant):
+    for deal in assistant.deals(customer="Anthropic", as_of="2025-12-31"):
+        assert all(e.published is None or e.published[:10] <= "2025-12-31" for e in deal.evidence)
