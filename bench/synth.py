@@ -33,7 +33,7 @@ def generate(count: int, out: Path, seed: int = 7) -> Path:
     shutil.copy(source / "entities.yaml", out / "entities.yaml")
     for i in range(count):
         text = notes[i % len(notes)].read_text(encoding="utf-8")
-        for kind, names in by_kind.items():
+        for names in by_kind.values():
             if len(names) > 1 and rng.random() < 0.7:
                 a, b = rng.sample(names, 2)
                 text = re.sub(rf"\b{re.escape(a)}\b", f"\0{b}\0", text)

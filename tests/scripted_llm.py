@@ -111,9 +111,10 @@ class ScriptedServer:
 
 def source_number(body: dict, needle: str) -> int:
     """The [n] of the first numbered source whose text contains `needle` (as the model would see it)."""
+    import re
+
     user = body["messages"][-1]["content"]
-    for block in user.split("\n\n["):
-        head, _, rest = block.partition("]")
-        if needle in rest:
-            return int(head.strip("[<sources>\n"))
+    for match in re.finditer(r"^\[(\d+)\] (.*?)(?=^\[\d+\] |</sources>)", user, re.M | re.S):
+        if needle in match.group(2):
+            return int(match.group(1))
     raise AssertionError(f"no source contains {needle!r}")

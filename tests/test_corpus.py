@@ -1,6 +1,5 @@
 """The note validator: the real corpus passes; each kind of broken note gets its own clear error."""
 
-from pathlib import Path
 
 import pytest
 

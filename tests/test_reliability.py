@@ -1,7 +1,6 @@
 """Scale-out and failure: a real `chroma run` server shared by two processes, restarts, killed ingests."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 from assistant.api import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
-from conftest import CORPUS, free_port
+from conftest import free_port
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
