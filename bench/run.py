@@ -163,6 +163,8 @@ def scale(n_docs: int) -> dict:
         report = assistant.ingest(progress=False)
         ingest_s = time.perf_counter() - began
         size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+        print(f"scale: {n_docs} notes, {report.chunks} chunks ingested in {ingest_s:.0f} s; "
+              f"index {size / 1024 / 1024:.0f} MB; RSS {rss_mb()} MB", file=sys.stderr, flush=True)
         qs = questions(50)
         assistant.ask(qs[0])
         lat = []
