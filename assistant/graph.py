@@ -35,6 +35,7 @@ class DealGraph:
     def __init__(self, graph: nx.MultiDiGraph, entities: EntityTable) -> None:
         self.graph = graph
         self.entities = entities
+        self._conflicts: dict = {}
 
     @classmethod
     def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> "DealGraph":
@@ -78,11 +79,27 @@ class DealGraph:
             out.append(deal)
         return sorted(out, key=lambda d: (d.supplier, d.customer, d.announced or ""))
 
+    def deals_of(self, companies: set[str]) -> list[Deal]:
+        """Every deal in which one of `companies` is supplier or customer (no filters, no copies)."""
+        out = []
+        for name in companies & set(self.graph.nodes):
+            out += [data["deal"] for _, _, data in self.graph.out_edges(name, data=True)]
+            out += [data["deal"] for _, _, data in self.graph.in_edges(name, data=True)
+                    if data["deal"].supplier not in companies]
+        return out
+
     def conflicts(self, deal: Deal) -> list[tuple[str, list[Evidence]]]:
         """(what, the evidence on each side) where outlets disagree about this deal.
 
         `figures`: their headline figures differ; `date`: they date the announcement to different days.
+        Computed once per deal.
         """
+        key = (deal.supplier, deal.customer, deal.evidence)
+        if key not in self._conflicts:
+            self._conflicts[key] = self._find_conflicts(deal)
+        return self._conflicts[key]
+
+    def _find_conflicts(self, deal: Deal) -> list[tuple[str, list[Evidence]]]:
         ev = [e for e in deal.evidence if e.publisher != "unsourced"]
         found = []
         if any(_figures_disagree(a.quote, b.quote) for i, a in enumerate(ev) for b in ev[i + 1:]

@@ -124,9 +124,10 @@ def with_graph_facts(text: str, question: str, graph: DealGraph, passages: list[
     named = set(graph.entities.mentions(question))
     cited_docs = {p.doc_id for p in passages}
     lines = []
-    for deal in graph.deals():
-        if not ({deal.supplier, deal.customer} & named):
-            continue
+    # Only deals that touch a cited document can carry a conflict the answer should mention.
+    touched = [d for d in graph.deals_of(named) if {e.doc_id for e in d.evidence} & cited_docs
+               or (d.status in ("stalled", "ended", "denied") and {d.supplier, d.customer} <= named)]
+    for deal in touched:
         if deal.status in ("stalled", "ended", "denied") and {deal.supplier, deal.customer} <= named:
             latest = deal.evidence[-1]
             line = f"Later reports mark this deal as {deal.status}: {_bare(latest.quote)} {Citer(passages)(latest)}."
