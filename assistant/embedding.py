@@ -44,10 +44,11 @@ def export_onnx(target: Path | None = None) -> Path:
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = torch.ones(1, 8, dtype=torch.long)
     partial = target.with_suffix(".part")
-    warnings.filterwarnings("ignore")  # the exporter's tracer notes are about code paths MiniLM never takes
-    torch.onnx.export(Encoder(), (sample, sample, torch.zeros_like(sample)), str(partial), input_names=names,
-                      output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                      dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's tracer notes concern code paths MiniLM never takes
+        torch.onnx.export(Encoder(), (sample, sample, torch.zeros_like(sample)), str(partial), input_names=names,
+                          output_names=["last_hidden_state"], opset_version=17, dynamo=False,
+                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]})
     partial.replace(target)
     return target
 
