@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup browser bench clean
+.PHONY: run test setup browser bench bench-quick clean
 
 # torch is named in the same pip command so pip takes the CPU build, not a multi-GB CUDA one.
 $(STAMP): pyproject.toml
@@ -30,7 +30,11 @@ browser:
 test: $(STAMP) browser
 	$(PY) -m pytest
 
+# Everything, including ingesting a generated 10,000-note corpus (about 20 minutes on 2 cores).
 bench: $(STAMP)
+	$(PY) bench/run.py --scale 10000
+
+bench-quick: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
