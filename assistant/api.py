@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from assistant.answer import Context, stream_answer
-from assistant.chat import Chat
+from assistant.chat import Chat, final_answer
 from assistant.condense import condense
 from assistant.entities import EntityTable
-from assistant.errors import ConfigError, NotIndexedError, QuestionError
+from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.store import Store
@@ -77,7 +77,7 @@ class Assistant:
 
     def ask(self, question: str, **filters: str | None) -> Answer:
         """The answer to one question, with inline [n] citations; built on `stream`."""
-        return _last(self.stream(question, **filters))
+        return final_answer(self.stream(question, **filters))
 
     def chat(self) -> Chat:
         """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
@@ -162,13 +162,3 @@ def _filters(as_of: str | None, publisher: str | None, company: str | None, enti
     companies = (entities.resolve(company) or company,) if company else ()
     filters = Filters(companies=companies, publisher=publisher, before=before)
     return filters or None
-
-
-def _last(events: Iterator[TextDelta | Answer]) -> Answer:
-    answer = None
-    for event in events:
-        if isinstance(event, Answer):
-            answer = event
-    if answer is None:
-        raise NotIndexedError("no answer was produced")
-    return answer

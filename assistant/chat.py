@@ -10,6 +10,17 @@ Streamer = Callable[..., Iterator[TextDelta | Answer]]
 Condenser = Callable[[str, list[Turn]], str]
 
 
+def final_answer(events: Iterator[TextDelta | Answer]) -> Answer:
+    """Drain a stream of events and return its final Answer (every stream ends with one)."""
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise RuntimeError("a stream ended without an Answer")
+    return answer
+
+
 class Chat:
     """Keeps the turns; `ask` and `stream` behave like the Assistant's, with context carried over."""
 
@@ -28,12 +39,7 @@ class Chat:
             yield event
 
     def ask(self, question: str, **options: object) -> Answer:
-        answer = None
-        for event in self.stream(question, **options):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None, "a stream always ends with an Answer"
-        return answer
+        return final_answer(self.stream(question, **options))
 
     def reset(self) -> None:
         self.turns.clear()

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from assistant.chat import final_answer
 from assistant.errors import AssistantError
 from assistant.types import Answer
 
@@ -93,14 +94,7 @@ def answer_question(assistant, q: Question, system: str) -> Answer:
     if system == OURS:
         return chat.ask(q.question)
     standalone = assistant.condense(q.question, chat.turns)
-    return _last(baseline_stream(system, assistant, q.question, standalone))
-
-
-def _last(events) -> Answer:
-    answer = None
-    for event in events:
-        answer = event
-    return answer
+    return final_answer(baseline_stream(system, assistant, q.question, standalone))
 
 
 def run(assistant, questions: list[Question], systems: list[str], progress: bool = True) -> dict:

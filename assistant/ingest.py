@@ -15,7 +15,6 @@ from pathlib import Path
 
 from assistant import sentences
 from assistant.corpus import load_corpus, corpus_files
-from assistant.errors import CorpusError
 from assistant.store import Store
 from assistant.types import Document, IngestReport
 
@@ -192,5 +191,3 @@ def _bar(total: int, progress: bool | None):
 
     return tqdm(total=total, unit="doc", desc="ingest", file=sys.stderr)
 
-
-__all__ = ["Chunk", "chunk_document", "ingest", "CorpusError"]

@@ -117,11 +117,11 @@ def build_api(assistant, extractive=None) -> FastAPI:
             raise QuestionError("the last message must be a user question")
         target = extractive if body.model == "assistant-extractive" and extractive is not None else assistant
         standalone = _condense_chain(target, users)
-        events = target.stream(users[-1], standalone=standalone)
         reply_id = f"chatcmpl-{uuid.uuid4().hex[:20]}"
         if body.stream:
+            events = target.stream(users[-1], standalone=standalone)
             return StreamingResponse(_sse(events, reply_id, body.model), media_type="text/event-stream")
-        answer = _final(events)
+        answer = target.ask(users[-1], standalone=standalone)
         return {"id": reply_id, "object": "chat.completion", "created": int(time.time()), "model": body.model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": content_with_sources(answer)}}],
@@ -175,14 +175,6 @@ def _condense_chain(target, users: list[str]) -> str:
     for text in users[:-1]:
         previous.append(condense(text, previous, target.entities))
     return condense(users[-1], previous, target.entities)
-
-
-def _final(events: Iterator) -> Answer:
-    answer = None
-    for event in events:
-        if isinstance(event, Answer):
-            answer = event
-    return answer
 
 
 def _sse(events: Iterator, reply_id: str, model: str) -> Iterator[bytes]:
