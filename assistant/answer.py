@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from assistant import citations, extractive
 from assistant.entities import EntityTable
@@ -36,7 +36,6 @@ class Context:
     top_k: int
     llm: object | None = None  # an LLM drafter (assistant.llm.LLMDrafter) or None for extractive
     graph: object | None = None  # assistant.graph.DealGraph or None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTable, text: str = "") -> list[str]:

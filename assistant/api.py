@@ -97,14 +97,9 @@ class Assistant:
                 company: str | None = None, top_k: int | None = None) -> Iterator[TextDelta | Answer]:
         filters = _filters(as_of, publisher, company, self.entities)
         ctx = Context(retriever=self.retriever, vectors=self.vectors, entities=self.entities,
-                      top_k=top_k or self.settings.top_k, llm=self.llm, graph=self._graph_or_none())
+                      top_k=top_k or self.settings.top_k, llm=self.llm, graph=self.graph)
         yield from stream_answer(question, standalone, ctx, filters)
 
-    def _graph_or_none(self):
-        try:
-            return self.graph
-        except ImportError:
-            return None
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 

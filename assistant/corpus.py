@@ -39,10 +39,11 @@ def load_document(path: Path, root: Path, entities: EntityTable) -> Document:
     doc_id = path.relative_to(root).as_posix()
     _refuse_escape(path, root, doc_id)
     try:
-        meta, body = read_file(path, doc_id)
+        data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{doc_id}: cannot read: {exc.strerror or exc}") from exc
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    meta, body = read_file(data, path.suffix, doc_id)
+    digest = hashlib.sha256(data).hexdigest()
     if meta is None:
         return Document(doc_id, title_of(body, path.stem), "", "", None, "document", (), (), body, digest)
     return _note(doc_id, meta, body, digest, entities)

@@ -6,7 +6,6 @@ import html
 import io
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import yaml
 
@@ -16,14 +15,13 @@ SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-def read_file(path: Path, name: str) -> tuple[dict | None, str]:
-    """Front matter (None when the file has none) and the body text of one corpus file."""
-    data = path.read_bytes()
+def read_file(data: bytes, suffix: str, name: str) -> tuple[dict | None, str]:
+    """Front matter (None when the file has none) and the body text of one corpus file's bytes."""
     if not data.strip():
         raise CorpusError(f"{name}: the file is empty")
     if len(data) > MAX_FILE_BYTES:
         raise CorpusError(f"{name}: the file is {len(data) // 1024 // 1024} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB")
-    suffix = path.suffix.lower()
+    suffix = suffix.lower()
     if suffix == ".pdf":
         return None, _pdf_text(data, name)
     if b"\x00" in data[:8192]:

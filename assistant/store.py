@@ -47,7 +47,6 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = open_client(settings)
-        self._guard(lambda: None)
 
     def _guard(self, call):
         try:
