@@ -1,7 +1,7 @@
 """A grounded, cited Q&A assistant about AI compute supply deals.
 
-    from assistant import Assistant
-    answer = Assistant().ask("Who supplies compute to Anthropic?")
+from assistant import Assistant
+answer = Assistant().ask("Who supplies compute to Anthropic?")
 """
 
 from assistant import offline as _offline
@@ -11,8 +11,18 @@ _offline.apply()
 from assistant.errors import AssistantError  # noqa: E402
 from assistant.types import Answer, Citation, Deal, Evidence, IngestReport, Passage, TextDelta, Turn  # noqa: E402
 
-__all__ = ["Assistant", "Answer", "AssistantError", "Citation", "Deal", "Evidence", "IngestReport", "Passage",
-           "TextDelta", "Turn"]
+__all__ = [
+    "Assistant",
+    "Answer",
+    "AssistantError",
+    "Citation",
+    "Deal",
+    "Evidence",
+    "IngestReport",
+    "Passage",
+    "TextDelta",
+    "Turn",
+]
 
 
 def __getattr__(name: str):

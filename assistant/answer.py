@@ -18,12 +18,73 @@ from assistant.types import Answer, Passage, TextDelta
 
 _ARTICLE = re.compile(r"\b(the|this|that) (article|piece|story)\b|\bthe information\b|\bcybercorsairs\b", re.I)
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)")
-_COMPANY_SUFFIXES = {"ai", "labs", "lab", "systems", "technologies", "inc", "corp", "cloud", "computing",
-                     "networks", "energy", "capital", "group", "holdings", "robotics", "compute", "data"}
-_QUESTION_WORDS = {"who", "whom", "whose", "what", "which", "when", "where", "why", "how", "does", "did", "do", "is", "are",
-                   "please", "explain", "describe", "should", "would", "will", "if", "besides", "apart", "other", "than",
-                   "was", "were", "can", "could", "has", "have", "and", "i", "as", "list", "tell", "show",
-                   "give", "name", "compare", "summarize", "summarise", "according", "in", "since", "between"}
+_COMPANY_SUFFIXES = {
+    "ai",
+    "labs",
+    "lab",
+    "systems",
+    "technologies",
+    "inc",
+    "corp",
+    "cloud",
+    "computing",
+    "networks",
+    "energy",
+    "capital",
+    "group",
+    "holdings",
+    "robotics",
+    "compute",
+    "data",
+}
+_QUESTION_WORDS = {
+    "who",
+    "whom",
+    "whose",
+    "what",
+    "which",
+    "when",
+    "where",
+    "why",
+    "how",
+    "does",
+    "did",
+    "do",
+    "is",
+    "are",
+    "please",
+    "explain",
+    "describe",
+    "should",
+    "would",
+    "will",
+    "if",
+    "besides",
+    "apart",
+    "other",
+    "than",
+    "was",
+    "were",
+    "can",
+    "could",
+    "has",
+    "have",
+    "and",
+    "i",
+    "as",
+    "list",
+    "tell",
+    "show",
+    "give",
+    "name",
+    "compare",
+    "summarize",
+    "summarise",
+    "according",
+    "in",
+    "since",
+    "between",
+}
 
 
 @dataclass
@@ -51,20 +112,33 @@ def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTab
             continue
         strangers = [w for w in words if w.lower() not in vocabulary and w.lower() not in _QUESTION_WORDS]
         # A company name made of common words ("Together AI") must occur as a phrase.
-        unseen_phrase = (len(words) > 1 and words[-1].lower() in _COMPANY_SUFFIXES and bool(text)
-                         and f" {name.lower()} " not in f" {text} ")
+        unseen_phrase = (
+            len(words) > 1
+            and words[-1].lower() in _COMPANY_SUFFIXES
+            and bool(text)
+            and f" {name.lower()} " not in f" {text} "
+        )
         if strangers or unseen_phrase:
             unknown.append(name)
     return unknown
 
 
-def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters | None = None) -> Iterator[TextDelta | Answer]:
+def stream_answer(
+    question: str, standalone: str, ctx: Context, filters: Filters | None = None
+) -> Iterator[TextDelta | Answer]:
     """Text deltas, then the final verified Answer."""
     began = time.perf_counter()
     retriever = ctx.retriever
     retriever.refresh()
-    base = Answer(question=question, text="", citations=(), abstained=True, standalone_question=standalone,
-                  backend="extractive", corpus_version=retriever.version)
+    base = Answer(
+        question=question,
+        text="",
+        citations=(),
+        abstained=True,
+        standalone_question=standalone,
+        backend="extractive",
+        corpus_version=retriever.version,
+    )
     unknown = unknown_names(standalone, retriever.vocabulary, ctx.entities, retriever.text)
     if unknown:
         text = f"The sources do not mention {', '.join(unknown)}, so they cannot answer this question."
@@ -85,7 +159,9 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
         return
     if graph_draft is not None:
         # Graph facts lead; retrieved passages follow as further numbered evidence.
-        passages = list(graph_draft.passages) + [p for p in passages if p.chunk_id not in {g.chunk_id for g in graph_draft.passages}]
+        passages = list(graph_draft.passages) + [
+            p for p in passages if p.chunk_id not in {g.chunk_id for g in graph_draft.passages}
+        ]
     draft_text, backend, notice = None, "extractive", ""
     cited = passages  # what the draft's [n] markers number
     if ctx.llm is not None and passages and graph_draft is None:
@@ -93,16 +169,27 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
         backend = "openai" if draft_text is not None else "extractive"
         if draft_text == "":  # the model says the sources do not answer
             text = _abstention(standalone)
-            yield replace(base, text=text, passages=tuple(passages), backend=backend, route="retrieval",
-                          timings=_ms(began, retrieve=t_retrieved - began))
+            yield replace(
+                base,
+                text=text,
+                passages=tuple(passages),
+                backend=backend,
+                route="retrieval",
+                timings=_ms(began, retrieve=t_retrieved - began),
+            )
             return
     if draft_text is None:
         if graph_draft is not None:
             draft_text = graph_draft.text
         elif passages:
             article = bool(_ARTICLE.search(standalone))
-            drafted = extractive.draft(standalone, passages, ctx.vectors, ctx.entities,
-                                       min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE)
+            drafted = extractive.draft(
+                standalone,
+                passages,
+                ctx.vectors,
+                ctx.entities,
+                min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE,
+            )
             if drafted:
                 draft_text, cited = drafted
                 if ctx.graph is not None:
@@ -113,8 +200,14 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
     if not draft_text:
         text = _abstention(standalone)
         yield TextDelta(text)
-        yield replace(base, text=text, passages=tuple(passages), notice=notice, backend=backend,
-                      timings=_ms(began, retrieve=t_retrieved - began))
+        yield replace(
+            base,
+            text=text,
+            passages=tuple(passages),
+            notice=notice,
+            backend=backend,
+            timings=_ms(began, retrieve=t_retrieved - began),
+        )
         return
     text, cites, verdicts = citations.verify(draft_text, cited, ctx.vectors, ctx.entities)
     if backend == "extractive":
@@ -122,12 +215,19 @@ def stream_answer(question: str, standalone: str, ctx: Context, filters: Filters
         for piece in re.split(r"(?<=[.!?\]])\s+", text):
             yield TextDelta(piece + " ")
     answer = replace(
-        base, text=text, citations=tuple(cites), abstained=False, passages=tuple(passages),
-        verdicts=tuple(verdicts), backend=backend, notice=notice,
+        base,
+        text=text,
+        citations=tuple(cites),
+        abstained=False,
+        passages=tuple(passages),
+        verdicts=tuple(verdicts),
+        backend=backend,
+        notice=notice,
         conflicts=tuple(graph_draft.conflicts) if graph_draft is not None else (),
         route="graph" if graph_draft is not None else "retrieval",
-        timings=_ms(began, retrieve=t_retrieved - began, draft=t_drafted - t_retrieved,
-                    verify=time.perf_counter() - t_drafted),
+        timings=_ms(
+            began, retrieve=t_retrieved - began, draft=t_drafted - t_retrieved, verify=time.perf_counter() - t_drafted
+        ),
     )
     if graph_draft is not None and graph_draft.coverage and not answer.abstained:
         answer = replace(answer, text=f"{answer.text}\n\n{graph_draft.coverage}")

@@ -21,9 +21,9 @@ from assistant.types import Answer, IngestReport, TextDelta, Turn
 class Assistant:
     """A cited Q&A assistant over the corpus.
 
-        >>> assistant = Assistant()                         # ASSISTANT_* env / .env
-        >>> answer = assistant.ask("Who supplies compute to Anthropic?")
-        >>> answer.text, [c.url for c in answer.citations]
+    >>> assistant = Assistant()                         # ASSISTANT_* env / .env
+    >>> answer = assistant.ask("Who supplies compute to Anthropic?")
+    >>> answer.text, [c.url for c in answer.citations]
     """
 
     def __init__(self, settings: Settings | None = None, *, build: bool = True, **overrides: object) -> None:
@@ -64,9 +64,16 @@ class Assistant:
 
     # -- answering -------------------------------------------------------------------------
 
-    def stream(self, question: str, *, as_of: str | None = None, publisher: str | None = None,
-               company: str | None = None, top_k: int | None = None,
-               standalone: str | None = None) -> Iterator[TextDelta | Answer]:
+    def stream(
+        self,
+        question: str,
+        *,
+        as_of: str | None = None,
+        publisher: str | None = None,
+        company: str | None = None,
+        top_k: int | None = None,
+        standalone: str | None = None,
+    ) -> Iterator[TextDelta | Answer]:
         """Text deltas as they are produced, then the final Answer with verified citations.
 
         `standalone` searches for an already-condensed form of the question instead of the question itself.
@@ -81,8 +88,10 @@ class Assistant:
 
     def chat(self) -> Chat:
         """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
-        return Chat(lambda q, s, **options: self._stream(clean_question(q, self.settings.max_question_chars), s, **options),
-                    self.condense)
+        return Chat(
+            lambda q, s, **options: self._stream(clean_question(q, self.settings.max_question_chars), s, **options),
+            self.condense,
+        )
 
     def condense(self, question: str, turns: list[Turn]) -> str:
         question = clean_question(question, self.settings.max_question_chars)
@@ -93,41 +102,67 @@ class Assistant:
                 return rewritten
         return condense(question, previous, self.entities)
 
-    def _stream(self, question: str, standalone: str, *, as_of: str | None = None, publisher: str | None = None,
-                company: str | None = None, top_k: int | None = None) -> Iterator[TextDelta | Answer]:
+    def _stream(
+        self,
+        question: str,
+        standalone: str,
+        *,
+        as_of: str | None = None,
+        publisher: str | None = None,
+        company: str | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[TextDelta | Answer]:
         filters = _filters(as_of, publisher, company, self.entities)
-        ctx = Context(retriever=self.retriever, vectors=self.vectors, entities=self.entities,
-                      top_k=top_k or self.settings.top_k, llm=self.llm, graph=self.graph)
+        ctx = Context(
+            retriever=self.retriever,
+            vectors=self.vectors,
+            entities=self.entities,
+            top_k=top_k or self.settings.top_k,
+            llm=self.llm,
+            graph=self.graph,
+        )
         yield from stream_answer(question, standalone, ctx, filters)
-
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 
-    def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
-              status: str | None = None) -> list:
+    def deals(
+        self,
+        supplier: str | None = None,
+        customer: str | None = None,
+        as_of: str | None = None,
+        status: str | None = None,
+    ) -> list:
         """Deals in the graph, filtered; each carries its evidence (note, outlet, date, quote)."""
         from assistant.types import STATUSES
 
         if status and status not in STATUSES:
             raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
         cutoff = _filters(as_of, None, None, self.entities)
-        return self.graph.deals(supplier=supplier, customer=customer, as_of=cutoff.before if cutoff else None,
-                                status=status)
+        return self.graph.deals(
+            supplier=supplier, customer=customer, as_of=cutoff.before if cutoff else None, status=status
+        )
 
     def sources(self) -> list[dict]:
         """One record per indexed document: id, title, publisher, url, published, companies, chunks."""
         self.retriever.refresh()
         keys = ("doc_id", "title", "publisher", "url", "published", "kind", "companies", "chunks")
-        return sorted(({k: d.get(k) for k in keys} for d in self.retriever.documents.values()),
-                      key=lambda d: d["doc_id"])
+        return sorted(
+            ({k: d.get(k) for k in keys} for d in self.retriever.documents.values()), key=lambda d: d["doc_id"]
+        )
 
     def ingest(self, rebuild: bool = False, progress: bool | None = None, on_document=None) -> IngestReport:
         """Bring the index in line with the corpus folder; only changed files are embedded."""
         from assistant.ingest import ingest
 
         with self._ingest_lock:
-            report = ingest(self.store, Path(self.settings.corpus_dir), self.embedder, rebuild=rebuild,
-                            progress=progress, on_document=on_document)
+            report = ingest(
+                self.store,
+                Path(self.settings.corpus_dir),
+                self.embedder,
+                rebuild=rebuild,
+                progress=progress,
+                on_document=on_document,
+            )
         if hasattr(self, "retriever"):
             self.retriever.refresh()
         return report

@@ -24,19 +24,23 @@ class OneSidedRetriever:
     def __getattr__(self, name: str):
         return getattr(self.inner, name)
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-                 embedding=None) -> list[Passage]:
+    def retrieve(
+        self, question: str, filters: Filters | None = None, top_k: int | None = None, embedding=None
+    ) -> list[Passage]:
         from llama_index.core.schema import QueryBundle
         from llama_index.retrievers.bm25 import BM25Retriever
 
         self.inner.refresh()
         k = top_k or self.inner.top_k
         if self.side == "dense":
-            bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
+            bundle = QueryBundle(
+                query_str=question, embedding=None if embedding is None else [float(x) for x in embedding]
+            )
             hits = self.inner.index.as_retriever(similarity_top_k=k * 2).retrieve(bundle)
         else:
-            hits = BM25Retriever(existing_bm25=self.inner.bm25.bm25, similarity_top_k=min(k * 2, len(self.inner.nodes))
-                                 ).retrieve(question)
+            hits = BM25Retriever(
+                existing_bm25=self.inner.bm25.bm25, similarity_top_k=min(k * 2, len(self.inner.nodes))
+            ).retrieve(question)
         passages = [_passage(h) for h in hits]
         if filters:
             passages = [p for p in passages if filters.admits(self.inner.documents.get(p.doc_id, {}))]
@@ -46,8 +50,12 @@ class OneSidedRetriever:
 def baseline_stream(name: str, assistant, question: str, standalone: str) -> Iterator[TextDelta | Answer]:
     """Answer events from baseline `name`; none of them uses the deal graph or conflict lines."""
     if name in ("dense", "bm25"):
-        ctx = Context(retriever=OneSidedRetriever(assistant.retriever, name), vectors=assistant.vectors,
-                      entities=assistant.entities, top_k=assistant.settings.top_k)
+        ctx = Context(
+            retriever=OneSidedRetriever(assistant.retriever, name),
+            vectors=assistant.vectors,
+            entities=assistant.entities,
+            top_k=assistant.settings.top_k,
+        )
         yield from stream_answer(question, standalone, ctx)
         return
     if name == "naive":
@@ -65,9 +73,20 @@ def _naive(assistant, question: str, standalone: str) -> Iterator[TextDelta | An
     hits = retriever.index.as_retriever(similarity_top_k=assistant.settings.top_k).retrieve(standalone)
     passages = [_passage(h) for h in hits]
     draft = cite_sentence(passages[0].text.strip(), 1) if passages else ""
-    text, cites, verdicts = citations.verify(draft, passages, assistant.vectors, assistant.entities) if draft else ("", [], [])
+    text, cites, verdicts = (
+        citations.verify(draft, passages, assistant.vectors, assistant.entities) if draft else ("", [], [])
+    )
     yield TextDelta(text)
-    yield Answer(question=question, text=text, citations=tuple(cites), abstained=not passages,
-                 standalone_question=standalone, passages=tuple(passages), verdicts=tuple(verdicts),
-                 backend="naive", corpus_version=retriever.version, route="naive",
-                 timings={"total_ms": round((time.perf_counter() - began) * 1000, 1)})
+    yield Answer(
+        question=question,
+        text=text,
+        citations=tuple(cites),
+        abstained=not passages,
+        standalone_question=standalone,
+        passages=tuple(passages),
+        verdicts=tuple(verdicts),
+        backend="naive",
+        corpus_version=retriever.version,
+        route="naive",
+        timings={"total_ms": round((time.perf_counter() - began) * 1000, 1)},
+    )

@@ -32,7 +32,7 @@ class Chat:
 
     def stream(self, question: str, **options: object) -> Iterator[TextDelta | Answer]:
         """Options (as_of, top_k) apply to this turn only."""
-        standalone = self._condense(question, self.turns[-self.max_turns:])
+        standalone = self._condense(question, self.turns[-self.max_turns :])
         for event in self._stream(question, standalone, **options):
             if isinstance(event, Answer):
                 self.turns.append(Turn(question, event))

@@ -48,7 +48,9 @@ def strip_markers(text: str) -> str:
     return MARKER.sub("", text).replace(UNVERIFIED, "").strip()
 
 
-def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) -> tuple[str, list[Citation], list[Verdict]]:
+def verify(
+    draft: str, passages: list[Passage], vectors, entities: EntityTable
+) -> tuple[str, list[Citation], list[Verdict]]:
     """Check each sentence of `draft` against its cited passages; return shown text, citations, verdicts."""
     text, mapping = renumber(draft, len(passages))
     by_new = {new: passages[old - 1] for old, new in mapping.items()}
@@ -77,11 +79,18 @@ def verify(draft: str, passages: list[Passage], vectors, entities: EntityTable) 
     for n in sorted(by_new):
         passage = by_new[n]
         lo, hi = quotes[n][1] if n in quotes else (0, len(passage.text))
-        citations.append(Citation(
-            number=n, doc_id=passage.doc_id, title=passage.title, publisher=passage.publisher,
-            url=passage.url, published=passage.published, quote=passage.text[lo:hi],
-            verified=all(support.get(n, [False])),
-        ))
+        citations.append(
+            Citation(
+                number=n,
+                doc_id=passage.doc_id,
+                title=passage.title,
+                publisher=passage.publisher,
+                url=passage.url,
+                published=passage.published,
+                quote=passage.text[lo:hi],
+                verified=all(support.get(n, [False])),
+            )
+        )
     return "".join(pieces), citations, verdicts
 
 
@@ -112,8 +121,15 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
         if claim_vec is None:
             claim_vec = vectors.query(claim)
         sims = vectors([text[s:e] for s, e in candidates]) @ claim_vec
-        scored = [(0.7 * float(sim) + 0.3 * textmatch.overlap(claim, text[s:e]), float(sim),
-                   textmatch.overlap(claim, text[s:e]), (s, e)) for sim, (s, e) in zip(sims, candidates)]
+        scored = [
+            (
+                0.7 * float(sim) + 0.3 * textmatch.overlap(claim, text[s:e]),
+                float(sim),
+                textmatch.overlap(claim, text[s:e]),
+                (s, e),
+            )
+            for sim, (s, e) in zip(sims, candidates)
+        ]
         score, sim, lap, span = max(scored)
         spans[n] = (score, span)
         best_sim, best_overlap = max(best_sim, sim), max(best_overlap, lap)

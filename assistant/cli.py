@@ -15,8 +15,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ingest", help="index the corpus (only changed files are embedded)")
     p.add_argument("paths", nargs="*", help="files to copy, or http(s) URLs to fetch, into the corpus before indexing")
-    p.add_argument("--extract-deals", action="store_true",
-                   help="with an LLM backend, propose deals: entries for notes that have none (printed for review)")
+    p.add_argument(
+        "--extract-deals",
+        action="store_true",
+        help="with an LLM backend, propose deals: entries for notes that have none (printed for review)",
+    )
     p.add_argument("--rebuild", action="store_true", help="build a fresh index, then switch to it")
     p.add_argument("--verbose", action="store_true", help="print each document as it is stored")
 
@@ -65,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from assistant.settings import load_settings
 
-    settings = load_settings(backend=getattr(args, "backend", None), host=getattr(args, "host", None),
-                             port=getattr(args, "port", None))
+    settings = load_settings(
+        backend=getattr(args, "backend", None), host=getattr(args, "host", None), port=getattr(args, "port", None)
+    )
     if args.command == "serve":
         from assistant.ui import serve
 
@@ -98,8 +102,10 @@ def _run(args: argparse.Namespace) -> int:
             _propose_deals(assistant, added)
         echo = (lambda doc_id: print(f"stored {doc_id}", flush=True)) if args.verbose else None
         report = assistant.ingest(rebuild=args.rebuild, on_document=echo)
-        print(f"added {report.added}, updated {report.updated}, removed {report.removed}, "
-              f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s")
+        print(
+            f"added {report.added}, updated {report.updated}, removed {report.removed}, "
+            f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s"
+        )
         for line in report.errors:
             print(f"error: {line}", file=sys.stderr)
         return 1 if report.errors else 0
@@ -140,7 +146,9 @@ def _propose_deals(assistant, paths: list[Path]) -> None:
             continue
         proposals = propose_deals(assistant.llm, doc.body)
         print(f"# proposed deals for {doc.doc_id} (review, then paste into its front matter)")
-        print(yaml.safe_dump({"deals": proposals}, sort_keys=False, allow_unicode=True) if proposals else "# none found\n")
+        print(
+            yaml.safe_dump({"deals": proposals}, sort_keys=False, allow_unicode=True) if proposals else "# none found\n"
+        )
 
 
 def _print_answer(answer, as_json: bool) -> int:
@@ -175,8 +183,12 @@ def _ask_resident(settings, question: str, as_of: str | None):
     headers = {"Content-Type": "application/json"}
     if settings.auth:
         headers["Authorization"] = f"Bearer {settings.auth.partition(':')[2]}"
-    request = urllib.request.Request(f"http://{host}:{settings.port}/api/ask", method="POST", headers=headers,
-                                     data=json.dumps({"question": question, "as_of": as_of}).encode())
+    request = urllib.request.Request(
+        f"http://{host}:{settings.port}/api/ask",
+        method="POST",
+        headers=headers,
+        data=json.dumps({"question": question, "as_of": as_of}).encode(),
+    )
     try:
         with urllib.request.urlopen(request, timeout=settings.llm_timeout + 30) as reply:
             return Answer.from_dict(json.loads(reply.read()))

@@ -17,7 +17,9 @@ _SWAP_LEAD = re.compile(
     r"(?:\s+(?:for|to|with|of|from))?\s+(?P<rest>.+?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
-_PRONOUN_DEAL = re.compile(r"\b(?:that|this|the|their|its) (?:deal|agreement|contract|partnership|lease|arrangement)\b", re.I)
+_PRONOUN_DEAL = re.compile(
+    r"\b(?:that|this|the|their|its) (?:deal|agreement|contract|partnership|lease|arrangement)\b", re.I
+)
 _PRONOUNS = re.compile(r"\b(it|they|them|that|this|their|its)\b", re.I)
 
 

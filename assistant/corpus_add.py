@@ -67,15 +67,24 @@ def check_url(url: str, allow_private: bool = False) -> str:
             raise CorpusError(f"{url}: cannot resolve {parts.hostname}: {exc.strerror or exc}") from exc
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for address in addresses:
-        if not allow_private and (address.is_private or address.is_loopback or address.is_link_local
-                                  or address.is_reserved or address.is_multicast or address.is_unspecified):
-            raise CorpusError(f"{url}: {parts.hostname} is a private or local address; refused "
-                              "(set ASSISTANT_ALLOW_PRIVATE_URLS=true to allow it)")
+        if not allow_private and (
+            address.is_private
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_reserved
+            or address.is_multicast
+            or address.is_unspecified
+        ):
+            raise CorpusError(
+                f"{url}: {parts.hostname} is a private or local address; refused "
+                "(set ASSISTANT_ALLOW_PRIVATE_URLS=true to allow it)"
+            )
     return url
 
 
-def fetch_url(url: str, corpus_dir: Path, entities: EntityTable, allow_private: bool = False,
-              timeout: float = 20.0) -> Path:
+def fetch_url(
+    url: str, corpus_dir: Path, entities: EntityTable, allow_private: bool = False, timeout: float = 20.0
+) -> Path:
     """Fetch a news page, extract its article text and metadata, and save it as a corpus note.
 
     The note's `deals:` list is left empty for a person (or `--extract-deals`) to fill in.
@@ -85,8 +94,9 @@ def fetch_url(url: str, corpus_dir: Path, entities: EntityTable, allow_private: 
 
     check_url(url, allow_private)
     try:
-        response = httpx.get(url, timeout=timeout, follow_redirects=False,
-                             headers={"User-Agent": "compute-deals-assistant/0.1"})
+        response = httpx.get(
+            url, timeout=timeout, follow_redirects=False, headers={"User-Agent": "compute-deals-assistant/0.1"}
+        )
         response.raise_for_status()
     except httpx.HTTPError as exc:
         raise CorpusError(f"{url}: fetch failed: {exc}") from exc
@@ -101,8 +111,23 @@ def fetch_url(url: str, corpus_dir: Path, entities: EntityTable, allow_private: 
     publisher = (meta.sitename if meta and meta.sitename else urlparse(url).hostname) or "unknown"
     published = meta.date if meta and meta.date and re.match(r"^\d{4}-\d{2}-\d{2}$", meta.date) else ""
     companies = [c for c in entities.mentions(f"{title}\n{body}")]
-    front = {"title": title, "publisher": publisher, "url": url, "published": published, "kind": "article",
-             "companies": companies, "deals": []}
-    text = "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---\n# " + title + "\n\n" + body.strip() + "\n"
+    front = {
+        "title": title,
+        "publisher": publisher,
+        "url": url,
+        "published": published,
+        "kind": "article",
+        "companies": companies,
+        "deals": [],
+    }
+    text = (
+        "---\n"
+        + yaml.safe_dump(front, sort_keys=False, allow_unicode=True)
+        + "---\n# "
+        + title
+        + "\n\n"
+        + body.strip()
+        + "\n"
+    )
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60] or "page"
     return save_upload(f"{slug}.md", text.encode("utf-8"), corpus_dir)

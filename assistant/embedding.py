@@ -38,17 +38,25 @@ def export_onnx(target: Path | None = None) -> Path:
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     sample = torch.ones(1, 8, dtype=torch.long)
     partial = target.with_suffix(".part")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's tracer notes concern code paths MiniLM never takes
-        torch.onnx.export(Encoder(), (sample, sample, torch.zeros_like(sample)), str(partial), input_names=names,
-                          output_names=["last_hidden_state"], opset_version=17, dynamo=False,
-                          dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]})
+        torch.onnx.export(
+            Encoder(),
+            (sample, sample, torch.zeros_like(sample)),
+            str(partial),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+        )
     partial.replace(target)
     return target
 
@@ -82,8 +90,9 @@ def _onnx_embedding(path: Path):
             encoded = self._tokenizer.encode_batch(texts)
             ids = np.array([e.ids for e in encoded], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                              "token_type_ids": np.zeros_like(ids)})[0]
+            hidden = self._session.run(
+                None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
             pooled = (hidden * mask[..., None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
             pooled /= np.linalg.norm(pooled, axis=1, keepdims=True) + 1e-12
             return pooled.tolist()

@@ -1,10 +1,10 @@
 """corpus/entities.yaml -> canonical company names, aliases and kinds; finds companies named in text.
 
-    >>> table = EntityTable({"Amazon": {"kind": "cloud", "aliases": ["AWS", "Trainium"]}})
-    >>> table.resolve("aws")
-    'Amazon'
-    >>> table.mentions("Claude trains on Trainium2 and AWS chips")
-    ['Amazon']
+>>> table = EntityTable({"Amazon": {"kind": "cloud", "aliases": ["AWS", "Trainium"]}})
+>>> table.resolve("aws")
+'Amazon'
+>>> table.mentions("Claude trains on Trainium2 and AWS chips")
+['Amazon']
 """
 
 from __future__ import annotations
@@ -48,12 +48,16 @@ class EntityTable:
                     raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
         # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus".
         names = sorted(self._by_key, key=len, reverse=True)
-        self._pattern = re.compile(
-            r"(?<![\w-])(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE
-        ) if names else None
+        self._pattern = (
+            re.compile(
+                r"(?<![\w-])(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE
+            )
+            if names
+            else None
+        )
 
     @classmethod
-    def load(cls, path: Path) -> "EntityTable":
+    def load(cls, path: Path) -> EntityTable:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except FileNotFoundError:

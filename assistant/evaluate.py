@@ -8,7 +8,6 @@ retrieval hit rate and MRR against expected_sources (llama-index's metrics), lat
 from __future__ import annotations
 
 import json
-
 import statistics
 import sys
 import time
@@ -79,9 +78,15 @@ def score(q: Question, answer: Answer) -> dict[str, float | None]:
         retrieved = list(dict.fromkeys([c.doc_id for c in answer.citations] + [p.doc_id for p in answer.passages]))
         hit = HitRate().compute(expected_ids=q.expected_sources, retrieved_ids=retrieved).score if retrieved else 0.0
         mrr = MRR().compute(expected_ids=q.expected_sources, retrieved_ids=retrieved).score if retrieved else 0.0
-    return {"correct": correct, "must_mention": mention, "citation_precision": precision,
-            "citation_recall": recall, "hit_rate": hit, "mrr": mrr,
-            "latency_ms": answer.timings.get("total_ms", 0.0)}
+    return {
+        "correct": correct,
+        "must_mention": mention,
+        "citation_precision": precision,
+        "citation_recall": recall,
+        "hit_rate": hit,
+        "mrr": mrr,
+        "latency_ms": answer.timings.get("total_ms", 0.0),
+    }
 
 
 def answer_question(assistant, q: Question, system: str) -> Answer:
@@ -108,12 +113,25 @@ def run(assistant, questions: list[Question], systems: list[str], progress: bool
             began = time.perf_counter()
             try:
                 answer = answer_question(assistant, q, system)
-                record = {"id": q.id, "system": system, "category": q.category, "split": q.split,
-                          "metrics": score(q, answer), "answer": answer.to_dict(), "error": None}
+                record = {
+                    "id": q.id,
+                    "system": system,
+                    "category": q.category,
+                    "split": q.split,
+                    "metrics": score(q, answer),
+                    "answer": answer.to_dict(),
+                    "error": None,
+                }
             except AssistantError as exc:
-                record = {"id": q.id, "system": system, "category": q.category, "split": q.split,
-                          "metrics": {m: 0.0 for m in METRICS} | {"latency_ms": (time.perf_counter() - began) * 1000},
-                          "answer": None, "error": str(exc)}
+                record = {
+                    "id": q.id,
+                    "system": system,
+                    "category": q.category,
+                    "split": q.split,
+                    "metrics": {m: 0.0 for m in METRICS} | {"latency_ms": (time.perf_counter() - began) * 1000},
+                    "answer": None,
+                    "error": str(exc),
+                }
             records.append(record)
             bar.update(1)
     bar.close()
@@ -122,6 +140,7 @@ def run(assistant, questions: list[Question], systems: list[str], progress: bool
 
 def summarise(records: list[dict], systems: list[str]) -> dict:
     """Means per system, overall, per category and per split."""
+
     def mean(rows: list[dict], metric: str) -> float | None:
         values = [r["metrics"][metric] for r in rows if r["metrics"].get(metric) is not None]
         return round(statistics.fmean(values), 3) if values else None
@@ -133,12 +152,18 @@ def summarise(records: list[dict], systems: list[str]) -> dict:
         block = {m: mean(rows, m) for m in METRICS}
         block["abstention_accuracy"] = mean([r for r in rows if r["category"] == "unanswerable"], "correct")
         block["latency_p50_ms"] = round(latencies[len(latencies) // 2], 1) if latencies else None
-        block["latency_p95_ms"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1) if latencies else None
+        block["latency_p95_ms"] = (
+            round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.95))], 1) if latencies else None
+        )
         block["errors"] = sum(1 for r in rows if r["error"])
-        block["by_category"] = {c: {m: mean([r for r in rows if r["category"] == c], m) for m in METRICS}
-                                for c in sorted({r["category"] for r in rows})}
-        block["by_split"] = {s: {m: mean([r for r in rows if r["split"] == s], m) for m in METRICS}
-                             for s in sorted({r["split"] for r in rows})}
+        block["by_category"] = {
+            c: {m: mean([r for r in rows if r["category"] == c], m) for m in METRICS}
+            for c in sorted({r["category"] for r in rows})
+        }
+        block["by_split"] = {
+            s: {m: mean([r for r in rows if r["split"] == s], m) for m in METRICS}
+            for s in sorted({r["split"] for r in rows})
+        }
         out[system] = block
     return out
 
@@ -164,23 +189,43 @@ def table(summary: dict, systems: list[str]) -> str:
 def write_reports(result: dict, out: Path, errors: list[str]) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     systems = result["systems"]
-    (out / "report.json").write_text(json.dumps({**result, "file_errors": errors}, indent=1, ensure_ascii=False),
-                                     encoding="utf-8")
+    (out / "report.json").write_text(
+        json.dumps({**result, "file_errors": errors}, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     parts = ["# Evaluation report", "", table(result["summary"], systems), ""]
     for split in ("dev", "heldout"):
         rows = {s: result["summary"][s]["by_split"].get(split) for s in systems}
         if any(rows.values()):
-            parts += [f"## Split: {split}", "", "| metric | " + " | ".join(systems) + " |",
-                      "|" + " --- |" * (len(systems) + 1)]
-            parts += [f"| {m} | " + " | ".join("–" if (rows[s] or {}).get(m) is None else f"{rows[s][m]:g}"
-                                                for s in systems) + " |" for m in METRICS]
+            parts += [
+                f"## Split: {split}",
+                "",
+                "| metric | " + " | ".join(systems) + " |",
+                "|" + " --- |" * (len(systems) + 1),
+            ]
+            parts += [
+                f"| {m} | "
+                + " | ".join("–" if (rows[s] or {}).get(m) is None else f"{rows[s][m]:g}" for s in systems)
+                + " |"
+                for m in METRICS
+            ]
             parts.append("")
-    parts += ["## By category (ours)", "", "| category | " + " | ".join(METRICS) + " |", "|" + " --- |" * (len(METRICS) + 1)]
+    parts += [
+        "## By category (ours)",
+        "",
+        "| category | " + " | ".join(METRICS) + " |",
+        "|" + " --- |" * (len(METRICS) + 1),
+    ]
     for category, values in result["summary"][systems[0]]["by_category"].items():
-        parts.append(f"| {category} | " + " | ".join("–" if values[m] is None else f"{values[m]:g}" for m in METRICS) + " |")
+        parts.append(
+            f"| {category} | " + " | ".join("–" if values[m] is None else f"{values[m]:g}" for m in METRICS) + " |"
+        )
     failed = [r for r in result["records"] if r["error"]]
     if failed or errors:
-        parts += ["", "## Errors", ""] + [f"- {r['system']} {r['id']}: {r['error']}" for r in failed] + [f"- {e}" for e in errors]
+        parts += (
+            ["", "## Errors", ""]
+            + [f"- {r['system']} {r['id']}: {r['error']}" for r in failed]
+            + [f"- {e}" for e in errors]
+        )
     (out / "report.md").write_text("\n".join(parts) + "\n", encoding="utf-8")
     chart = out / "report.png"
     chart.write_bytes(_chart(result["summary"], systems))
@@ -198,7 +243,9 @@ def _chart(summary: dict, systems: list[str]) -> bytes:
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 5), dpi=90)
     width = 0.8 / len(systems)
     for i, s in enumerate(systems):
-        left.bar([x + i * width for x in range(len(METRICS))], [summary[s].get(m) or 0 for m in METRICS], width, label=s)
+        left.bar(
+            [x + i * width for x in range(len(METRICS))], [summary[s].get(m) or 0 for m in METRICS], width, label=s
+        )
     left.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(METRICS))], METRICS, rotation=25, ha="right")
     left.set_ylim(0, 1.05)
     left.set_title("metrics per system")
@@ -207,7 +254,9 @@ def _chart(summary: dict, systems: list[str]) -> bytes:
     for i, s in enumerate(systems):
         values = [summary[s]["by_category"].get(c, {}).get("correct") or 0 for c in categories]
         right.bar([x + i * width for x in range(len(categories))], values, width, label=s)
-    right.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(categories))], categories, rotation=25, ha="right")
+    right.set_xticks(
+        [x + width * (len(systems) - 1) / 2 for x in range(len(categories))], categories, rotation=25, ha="right"
+    )
     right.set_ylim(0, 1.05)
     right.set_title("answered/abstained correctly, per category")
     fig.tight_layout()
@@ -219,6 +268,7 @@ def _chart(summary: dict, systems: list[str]) -> bytes:
 
 def diff_reports(old: Path, new: Path) -> str:
     """Questions whose score moved between two report.json files (ours only)."""
+
     def load(path: Path) -> dict:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

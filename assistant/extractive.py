@@ -48,7 +48,9 @@ def rank_sentences(question: str, passages: list[Passage], vectors, entities: En
         entity = len(asked & named) / len(asked) if asked else 0.0
         figure = 1.0 if asked_figures & {v for _, v in textmatch.figures(text)} else 0.0
         rank_bonus = 0.04 * (1 - (i - 1) / max(len(passages), 1))
-        score = 0.55 * float(sim) + 0.25 * textmatch.overlap(question, text) + 0.15 * entity + 0.05 * figure + rank_bonus
+        score = (
+            0.55 * float(sim) + 0.25 * textmatch.overlap(question, text) + 0.15 * entity + 0.05 * figure + rank_bonus
+        )
         ranked.append(Candidate(i, text, score, named, start))
     return sorted(ranked, key=lambda c: c.score, reverse=True)
 
@@ -68,8 +70,9 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
     return chosen
 
 
-def draft(question: str, passages: list[Passage], vectors, entities: EntityTable,
-          min_score: float = MIN_SCORE) -> tuple[str, list[Passage]] | None:
+def draft(
+    question: str, passages: list[Passage], vectors, entities: EntityTable, min_score: float = MIN_SCORE
+) -> tuple[str, list[Passage]] | None:
     """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
     as passages (so each citation quotes exactly one sentence); None when nothing answers."""
     ranked = rank_sentences(question, passages, vectors, entities)
@@ -86,8 +89,15 @@ def draft(question: str, passages: list[Passage], vectors, entities: EntityTable
     parts = []
     for cand in chosen:
         source = passages[cand.passage - 1]
-        quoted.append(replace(source, chunk_id=f"{source.chunk_id}@{cand.start}", text=cand.text,
-                              start=source.start + cand.start, score=round(cand.score, 4)))
+        quoted.append(
+            replace(
+                source,
+                chunk_id=f"{source.chunk_id}@{cand.start}",
+                text=cand.text,
+                start=source.start + cand.start,
+                score=round(cand.score, 4),
+            )
+        )
         parts.append(cite_sentence(cand.text, len(quoted)))
     return " ".join(parts), quoted
 

@@ -38,7 +38,7 @@ class DealGraph:
         self._conflicts: dict = {}
 
     @classmethod
-    def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> "DealGraph":
+    def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> DealGraph:
         """Build from the store's document table (each document's `deals` JSON travels with it)."""
         claims: dict[tuple[str, str], list[tuple[dict, Evidence]]] = {}
         for doc_id, meta in sorted(documents.items()):
@@ -46,8 +46,16 @@ class DealGraph:
                 supplier = entities.resolve(entry["supplier"]) or entry["supplier"]
                 customer = entities.resolve(entry["customer"]) or entry["customer"]
                 start = int(entry.get("start", -1))
-                evidence = Evidence(doc_id, meta.get("title", ""), meta.get("publisher", ""), meta.get("url", ""),
-                                    meta.get("published") or None, entry["quote"], start, start + len(entry["quote"]))
+                evidence = Evidence(
+                    doc_id,
+                    meta.get("title", ""),
+                    meta.get("publisher", ""),
+                    meta.get("url", ""),
+                    meta.get("published") or None,
+                    entry["quote"],
+                    start,
+                    start + len(entry["quote"]),
+                )
                 claims.setdefault((supplier, customer), []).append((entry, evidence))
         graph = nx.MultiDiGraph()
         for name, entity in entities.entities.items():
@@ -57,8 +65,14 @@ class DealGraph:
                 graph.add_edge(supplier, customer, deal=_deal(supplier, customer, group), claims=group)
         return cls(graph, entities)
 
-    def deals(self, supplier: str | None = None, customer: str | None = None, as_of: str | None = None,
-              status: str | None = None, since: str | None = None) -> list[Deal]:
+    def deals(
+        self,
+        supplier: str | None = None,
+        customer: str | None = None,
+        as_of: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+    ) -> list[Deal]:
         """Deals matching every given filter; `as_of` keeps only evidence published by then (undated kept)."""
         want_s = self.entities.resolve(supplier) or supplier if supplier else None
         want_c = self.entities.resolve(customer) or customer if customer else None
@@ -69,7 +83,12 @@ class DealGraph:
             deal: Deal = data["deal"]
             if as_of:
                 kept = [e for e in deal.evidence if on_or_before(e.published, as_of)]
-                if not kept or all(e.published is None for e in kept) and deal.announced and not on_or_before(deal.announced, as_of):
+                if (
+                    not kept
+                    or all(e.published is None for e in kept)
+                    and deal.announced
+                    and not on_or_before(deal.announced, as_of)
+                ):
                     continue
                 deal = _deal(s, c, [(entry, ev) for entry, ev in data["claims"] if ev in kept])
             if since and not any(e.published and e.published[: len(since)] > since for e in deal.evidence):
@@ -84,8 +103,11 @@ class DealGraph:
         out = []
         for name in companies & set(self.graph.nodes):
             out += [data["deal"] for _, _, data in self.graph.out_edges(name, data=True)]
-            out += [data["deal"] for _, _, data in self.graph.in_edges(name, data=True)
-                    if data["deal"].supplier not in companies]
+            out += [
+                data["deal"]
+                for _, _, data in self.graph.in_edges(name, data=True)
+                if data["deal"].supplier not in companies
+            ]
         return out
 
     def conflicts(self, deal: Deal) -> list[tuple[str, list[Evidence]]]:
@@ -102,8 +124,12 @@ class DealGraph:
     def _find_conflicts(self, deal: Deal) -> list[tuple[str, list[Evidence]]]:
         ev = [e for e in deal.evidence if e.publisher != "unsourced"]
         found = []
-        if any(_figures_disagree(a.quote, b.quote) for i, a in enumerate(ev) for b in ev[i + 1:]
-               if a.publisher != b.publisher):
+        if any(
+            _figures_disagree(a.quote, b.quote)
+            for i, a in enumerate(ev)
+            for b in ev[i + 1 :]
+            if a.publisher != b.publisher
+        ):
             found.append(("figures", ev))
         days: dict[str, Evidence] = {}
         for entry, evidence in self._claims(deal):
@@ -154,7 +180,9 @@ def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> D
     announced = sorted(e.get("announced") for e in entries if e.get("announced"))
     resource = Counter(e["resource"] for e in entries).most_common(1)[0][0]
     return Deal(
-        supplier=supplier, customer=customer, resource=resource,
+        supplier=supplier,
+        customer=customer,
+        resource=resource,
         scale=latest[0].get("scale") or entries[0].get("scale") or "",
         announced=announced[0] if announced else None,
         status=latest[0]["status"],

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant import sentences
-from assistant.corpus import load_corpus, corpus_files
+from assistant.corpus import corpus_files, load_corpus
 from assistant.store import Store
 from assistant.types import Document, IngestReport
 
@@ -55,16 +55,21 @@ def chunk_document(doc: Document, max_words: int = CHUNK_WORDS) -> list[Chunk]:
 def _metadata(chunk: Chunk) -> dict:
     doc = chunk.doc
     meta = {
-        "doc_id": doc.doc_id, "content_hash": doc.content_hash, "title": doc.title,
-        "publisher": doc.publisher, "url": doc.url, "published": doc.published or "",
-        "kind": doc.kind, "companies": "|".join(doc.companies), "start": chunk.start,
-        "end": chunk.end, "chunk_index": chunk.index,
+        "doc_id": doc.doc_id,
+        "content_hash": doc.content_hash,
+        "title": doc.title,
+        "publisher": doc.publisher,
+        "url": doc.url,
+        "published": doc.published or "",
+        "kind": doc.kind,
+        "companies": "|".join(doc.companies),
+        "start": chunk.start,
+        "end": chunk.end,
+        "chunk_index": chunk.index,
     }
     if chunk.index == 0:
         # The deal ledger travels with the document, so every reader of the store can build the graph.
-        meta["deals"] = json.dumps([
-            {**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals
-        ])
+        meta["deals"] = json.dumps([{**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals])
     return meta
 
 
@@ -96,8 +101,12 @@ def _nodes(chunks: list[Chunk], by_text: dict) -> tuple[list, dict]:
         meta = _metadata(chunk)
         # The SOURCE relation makes llama-index write our doc id into its own `doc_id` field
         # (it would otherwise overwrite ours with "None").
-        node = TextNode(id_=chunk.chunk_id, text=chunk.text, metadata=meta,
-                        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc.doc_id)})
+        node = TextNode(
+            id_=chunk.chunk_id,
+            text=chunk.text,
+            metadata=meta,
+            relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc.doc_id)},
+        )
         node.excluded_embed_metadata_keys = [k for k in meta if k not in ("title", "publisher")]
         node.excluded_llm_metadata_keys = list(meta)
         nodes.append(node)
@@ -123,8 +132,9 @@ def _texts_to_embed(chunks: list[Chunk]) -> list[str]:
     return [chunks[0].doc.title, *(c.text[s:e] for c in chunks for s, e in _spans(c))] if chunks else []
 
 
-def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None,
-           on_document=None) -> IngestReport:
+def ingest(
+    store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None, on_document=None
+) -> IngestReport:
     """Bring the store in line with `corpus_dir`; returns what changed."""
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -141,13 +151,14 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
     embedded = 0
     bar = _bar(len(changed), progress)
     for group_start in range(0, len(changed), EMBED_GROUP):
-        group = [(doc, chunk_document(doc)) for doc in changed[group_start:group_start + EMBED_GROUP]]
+        group = [(doc, chunk_document(doc)) for doc in changed[group_start : group_start + EMBED_GROUP]]
         # One embedding call for a group of documents: full batches, sorted by length.
         texts = list(dict.fromkeys(t for _, chunks in group for t in _texts_to_embed(chunks)))
         by_text = dict(zip(texts, _embed_sorted(embedder, texts))) if texts else {}
         for doc, chunks in group:
-            embedded += _store_document(store, collection, vectors, sentence_store, doc, chunks, by_text,
-                                        doc.doc_id in existing)
+            embedded += _store_document(
+                store, collection, vectors, sentence_store, doc, chunks, by_text, doc.doc_id in existing
+            )
             if bar:
                 bar.update(1)
             if on_document:
@@ -172,8 +183,9 @@ def ingest(store: Store, corpus_dir: Path, embedder, rebuild: bool = False, prog
     )
 
 
-def _store_document(store: Store, collection, vectors, sentence_store, doc: Document, chunks: list[Chunk],
-                    by_text: dict, replace: bool) -> int:
+def _store_document(
+    store: Store, collection, vectors, sentence_store, doc: Document, chunks: list[Chunk], by_text: dict, replace: bool
+) -> int:
     nodes, sentence_vectors = _nodes(chunks, by_text)
     if replace:
         store.delete_docs([doc.doc_id], collection)
@@ -190,4 +202,3 @@ def _bar(total: int, progress: bool | None):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="doc", desc="ingest", file=sys.stderr)
-

@@ -20,7 +20,9 @@ def read_file(data: bytes, suffix: str, name: str) -> tuple[dict | None, str]:
     if not data.strip():
         raise CorpusError(f"{name}: the file is empty")
     if len(data) > MAX_FILE_BYTES:
-        raise CorpusError(f"{name}: the file is {len(data) // 1024 // 1024} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB")
+        raise CorpusError(
+            f"{name}: the file is {len(data) // 1024 // 1024} MB; the limit is {MAX_FILE_BYTES // 1024 // 1024} MB"
+        )
     suffix = suffix.lower()
     if suffix == ".pdf":
         return None, _pdf_text(data, name)

@@ -34,8 +34,16 @@ def answer_text(answer: Answer, show_search: bool = True) -> str:
 def deals_table(deals: list[Deal]) -> str:
     rows = [("supplier", "customer", "announced", "status", "resource", "sources")]
     for d in deals:
-        rows.append((d.supplier, d.customer, d.announced or "", d.status, _short(d.resource, 50),
-                     ", ".join(sorted({e.publisher for e in d.evidence}))))
+        rows.append(
+            (
+                d.supplier,
+                d.customer,
+                d.announced or "",
+                d.status,
+                _short(d.resource, 50),
+                ", ".join(sorted({e.publisher for e in d.evidence})),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -45,11 +53,23 @@ def deals_table(deals: list[Deal]) -> str:
 def deals_csv(deals: list[Deal]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes"])
+    writer.writerow(
+        ["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes"]
+    )
     for d in deals:
-        writer.writerow([d.supplier, d.customer, d.resource, d.scale, d.announced or "", d.status,
-                         " | ".join(e.publisher for e in d.evidence), " | ".join(e.url for e in d.evidence),
-                         " | ".join(e.quote for e in d.evidence)])
+        writer.writerow(
+            [
+                d.supplier,
+                d.customer,
+                d.resource,
+                d.scale,
+                d.announced or "",
+                d.status,
+                " | ".join(e.publisher for e in d.evidence),
+                " | ".join(e.url for e in d.evidence),
+                " | ".join(e.quote for e in d.evidence),
+            ]
+        )
     return out.getvalue()
 
 

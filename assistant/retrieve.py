@@ -90,16 +90,25 @@ class Retriever:
         documents: dict[str, dict] = {}
         for meta in records["metadatas"]:
             doc = documents.setdefault(meta["doc_id"], {"chunks": 0})
-            doc.update({k: v for k, v in meta.items() if not k.startswith("_") and k not in ("start", "end", "chunk_index")})
+            doc.update(
+                {k: v for k, v in meta.items() if not k.startswith("_") and k not in ("start", "end", "chunk_index")}
+            )
             doc["chunks"] += 1
         self.nodes = nodes
         self.documents = documents
         self.sentence_vectors = self._sentence_vectors(collection.name, nodes)
         # Every indexed word, and the whole text with spaces collapsed, for "is this name in the corpus?" checks.
-        self.text = " ".join(" ".join([*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}"
-                                                               for d in documents.values())]).lower().split())
+        self.text = " ".join(
+            " ".join(
+                [*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}" for d in documents.values())]
+            )
+            .lower()
+            .split()
+        )
         self.vocabulary = frozenset(re.findall(r"[a-z0-9]+", self.text))
-        self.version = hashlib.sha256("".join(sorted(d["content_hash"] for d in documents.values())).encode()).hexdigest()[:12]
+        self.version = hashlib.sha256(
+            "".join(sorted(d["content_hash"] for d in documents.values())).encode()
+        ).hexdigest()[:12]
         self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(len(nodes), 50))
         # Per-query retrievers reuse this bm25s index; they need its corpus to map hits back to nodes.
         self.bm25.bm25.corpus = self.bm25.corpus
@@ -123,8 +132,9 @@ class Retriever:
                     out[text[start:end]] = np.asarray(vector, dtype=np.float32)
         return out
 
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
-                 embedding=None) -> list[Passage]:
+    def retrieve(
+        self, question: str, filters: Filters | None = None, top_k: int | None = None, embedding=None
+    ) -> list[Passage]:
         """The `top_k` best passages for `question` among documents `filters` admits."""
         from llama_index.core.llms import MockLLM
         from llama_index.core.retrievers import QueryFusionRetriever
@@ -141,14 +151,21 @@ class Retriever:
             allowed = [d for d, meta in self.documents.items() if filters.admits(meta)]
             if not allowed:
                 return []
-            meta_filters = MetadataFilters(filters=[MetadataFilter(key="doc_id", value=allowed, operator=FilterOperator.IN)])
+            meta_filters = MetadataFilters(
+                filters=[MetadataFilter(key="doc_id", value=allowed, operator=FilterOperator.IN)]
+            )
             vector_kwargs["filters"] = meta_filters
         # A fresh retriever per call over the shared bm25s index: cheap, and safe across threads.
-        lexical = BM25Retriever(existing_bm25=self.bm25.bm25, similarity_top_k=min(k * 2, len(self.nodes)),
-                                filters=meta_filters)
+        lexical = BM25Retriever(
+            existing_bm25=self.bm25.bm25, similarity_top_k=min(k * 2, len(self.nodes)), filters=meta_filters
+        )
         fusion = QueryFusionRetriever(
-            [self.index.as_retriever(**vector_kwargs), lexical], mode="reciprocal_rerank",
-            similarity_top_k=k, num_queries=1, use_async=False, llm=MockLLM(),
+            [self.index.as_retriever(**vector_kwargs), lexical],
+            mode="reciprocal_rerank",
+            similarity_top_k=k,
+            num_queries=1,
+            use_async=False,
+            llm=MockLLM(),
         )
         from llama_index.core.schema import QueryBundle
 

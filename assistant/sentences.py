@@ -1,7 +1,7 @@
 """Text -> sentence spans with exact offsets, so every quote can point back into its source.
 
-    >>> [text[s:e] for s, e in spans(text := "AWS built Rainier. It holds 500,000 chips.")]
-    ['AWS built Rainier.', 'It holds 500,000 chips.']
+>>> [text[s:e] for s, e in spans(text := "AWS built Rainier. It holds 500,000 chips.")]
+['AWS built Rainier.', 'It holds 500,000 chips.']
 """
 
 from __future__ import annotations
@@ -12,8 +12,35 @@ import re
 # unless the word before the stop is a known abbreviation or a single capital ("U.S.", "Inc.").
 _END = re.compile(r"[.!?][\"'’”)\]]*(?=\s+[\"'‘“(\[]?[A-Z0-9$£€])")
 _ABBREV = {
-    "inc", "corp", "co", "ltd", "mr", "ms", "mrs", "dr", "st", "vs", "no", "jan", "feb", "mar", "apr",
-    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est", "e.g", "i.e", "u.s", "u.k",
+    "inc",
+    "corp",
+    "co",
+    "ltd",
+    "mr",
+    "ms",
+    "mrs",
+    "dr",
+    "st",
+    "vs",
+    "no",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "approx",
+    "est",
+    "e.g",
+    "i.e",
+    "u.s",
+    "u.k",
 }
 
 

@@ -18,8 +18,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant import render
-from assistant.errors import (AssistantError, ConfigError, CorpusError, NotIndexedError, QuestionError,
-                              StoreError)
+from assistant.errors import AssistantError, ConfigError, CorpusError, NotIndexedError, QuestionError, StoreError
 from assistant.types import Answer, TextDelta
 
 MODELS = ("assistant", "assistant-extractive")
@@ -58,16 +57,30 @@ def _text(content) -> str:
 
 
 def citations_json(answer: Answer) -> list[dict]:
-    return [{"number": c.number, "doc_id": c.doc_id, "title": c.title, "publisher": c.publisher, "url": c.url,
-             "published": c.published, "quote": c.quote, "verified": c.verified} for c in answer.citations]
+    return [
+        {
+            "number": c.number,
+            "doc_id": c.doc_id,
+            "title": c.title,
+            "publisher": c.publisher,
+            "url": c.url,
+            "published": c.published,
+            "quote": c.quote,
+            "verified": c.verified,
+        }
+        for c in answer.citations
+    ]
 
 
 def content_with_sources(answer: Answer) -> str:
     """The reply text: the answer with its [n] markers, then a numbered sources list."""
     if not answer.citations:
         return answer.text
-    lines = [f"[{c.number}] {c.publisher}, {render.date_label(c.published)}: {c.title} {c.url}".rstrip()
-             + ("" if c.verified else " (unverified)") for c in answer.citations]
+    lines = [
+        f"[{c.number}] {c.publisher}, {render.date_label(c.published)}: {c.title} {c.url}".rstrip()
+        + ("" if c.verified else " (unverified)")
+        for c in answer.citations
+    ]
     return answer.text + "\n\nSources:\n" + "\n".join(lines)
 
 
@@ -75,8 +88,9 @@ def build_api(assistant, extractive=None) -> FastAPI:
     """The FastAPI app. `extractive` is an Assistant forced to the offline backend (model `assistant-extractive`)."""
     settings = assistant.settings
     api_key = settings.auth.partition(":")[2] if settings.auth else None
-    app = FastAPI(title="Compute deals assistant API", version="0.1.0",
-                  description="Cited answers about AI compute supply deals.")
+    app = FastAPI(
+        title="Compute deals assistant API", version="0.1.0", description="Cited answers about AI compute supply deals."
+    )
 
     def authorised(request: Request) -> None:
         if api_key is None:
@@ -98,15 +112,19 @@ def build_api(assistant, extractive=None) -> FastAPI:
     async def invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return JSONResponse({"error": {"message": f"{where}: {first.get('msg')}".strip(": "), "type": "invalid_request"}},
-                            status_code=422)
+        return JSONResponse(
+            {"error": {"message": f"{where}: {first.get('msg')}".strip(": "), "type": "invalid_request"}},
+            status_code=422,
+        )
 
     guard = [Depends(authorised)]
 
     @app.get("/v1/models", dependencies=guard)
     def models() -> dict:
-        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"}
-                                           for m in MODELS]}
+        return {
+            "object": "list",
+            "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"} for m in MODELS],
+        }
 
     @app.post("/v1/chat/completions", dependencies=guard)
     def chat_completions(body: ChatRequest):
@@ -122,11 +140,22 @@ def build_api(assistant, extractive=None) -> FastAPI:
             events = target.stream(users[-1], standalone=standalone)
             return StreamingResponse(_sse(events, reply_id, body.model), media_type="text/event-stream")
         answer = target.ask(users[-1], standalone=standalone)
-        return {"id": reply_id, "object": "chat.completion", "created": int(time.time()), "model": body.model,
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content_with_sources(answer)}}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-                "citations": citations_json(answer), "answer": answer.to_dict()}
+        return {
+            "id": reply_id,
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.model,
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content_with_sources(answer)},
+                }
+            ],
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            "citations": citations_json(answer),
+            "answer": answer.to_dict(),
+        }
 
     @app.post("/api/ask", dependencies=guard)
     def ask(body: AskRequest) -> dict:
@@ -134,8 +163,12 @@ def build_api(assistant, extractive=None) -> FastAPI:
         return assistant.ask(body.question, as_of=body.as_of, top_k=body.top_k).to_dict()
 
     @app.get("/api/deals", dependencies=guard)
-    def deals(supplier: str | None = None, customer: str | None = None, as_of: str | None = Query(None),
-              status: str | None = None) -> list[dict]:
+    def deals(
+        supplier: str | None = None,
+        customer: str | None = None,
+        as_of: str | None = Query(None),
+        status: str | None = None,
+    ) -> list[dict]:
         return [d.to_dict() for d in assistant.deals(supplier=supplier, customer=customer, as_of=as_of, status=status)]
 
     @app.get("/api/sources", dependencies=guard)
@@ -179,9 +212,16 @@ def _condense_chain(target, users: list[str]) -> str:
 
 def _sse(events: Iterator, reply_id: str, model: str) -> Iterator[bytes]:
     """OpenAI-style chunks; the last one carries the finished content's citations."""
+
     def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
-        payload = {"id": reply_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra}
+        payload = {
+            "id": reply_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
         return b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
@@ -190,7 +230,7 @@ def _sse(events: Iterator, reply_id: str, model: str) -> Iterator[bytes]:
             if isinstance(event, TextDelta):
                 yield chunk({"content": event.text})
             elif isinstance(event, Answer):
-                sources = content_with_sources(event)[len(event.text):]
+                sources = content_with_sources(event)[len(event.text) :]
                 if sources:
                     yield chunk({"content": sources})
                 yield chunk({}, "stop", citations=citations_json(event), answer=event.to_dict())

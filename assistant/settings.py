@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(default=10, ge=1, le=100)
 
     @model_validator(mode="after")
-    def _default_backend(self) -> "Settings":
+    def _default_backend(self) -> Settings:
         if self.backend is None:
             self.backend = "openai" if self.openai_api_key else "extractive"
         return self

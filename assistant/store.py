@@ -28,8 +28,10 @@ def open_client(settings: Settings):
             raise ConfigError(f"ASSISTANT_CHROMA_URL={settings.chroma_url!r} must look like http://host:port")
         try:
             return chromadb.HttpClient(
-                host=url.hostname, port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https", settings=chroma,
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma,
             )
         except (ValueError, ConnectionError, ChromaError) as exc:
             raise StoreError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
@@ -64,22 +66,28 @@ class Store:
 
     def state(self) -> dict:
         """{'collection': name, 'ingested_at': epoch seconds} of the active collection (empty when none)."""
+
         def read():
             got = self._pointer().get(ids=["active"], include=["metadatas"])
             return dict(got["metadatas"][0]) if got["ids"] else {}
+
         return self._guard(read)
 
     def collection(self, name: str | None = None):
         """The named collection, or the active one (created on first use)."""
         name = name or self.state().get("collection") or self.settings.collection
-        return self._guard(lambda: self.client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}))
+        return self._guard(
+            lambda: self.client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        )
 
     def activate(self, name: str, **extra: object) -> None:
         """Point readers at `name`, then drop the collection it replaces and any a crashed rebuild left."""
         meta = {"collection": name, "ingested_at": time.time(), **extra}
-        self._guard(lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta],
-                                                   embeddings=[[0.0]]))
+        self._guard(
+            lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta], embeddings=[[0.0]])
+        )
         prefix = self.settings.collection
         keep = {name, sentences_name(name)}
         for other in self._guard(self.client.list_collections):
@@ -100,15 +108,21 @@ class Store:
     def sentences(self, chunk_collection: str | None = None):
         """The collection of sentence vectors that goes with a chunk collection."""
         name = sentences_name(chunk_collection or self.collection().name)
-        return self._guard(lambda: self.client.get_or_create_collection(
-            name, embedding_function=None, metadata={"hnsw:space": "cosine"}))
+        return self._guard(
+            lambda: self.client.get_or_create_collection(
+                name, embedding_function=None, metadata={"hnsw:space": "cosine"}
+            )
+        )
 
     def add_sentences(self, collection, doc_id: str, vectors: dict) -> None:
         if not vectors:
             return
         ids = [f"{chunk_id}@{start}" for chunk_id, start in vectors]
-        self._guard(lambda: collection.upsert(ids=ids, embeddings=[v.tolist() for v in vectors.values()],
-                                              metadatas=[{"doc_id": doc_id} for _ in ids]))
+        self._guard(
+            lambda: collection.upsert(
+                ids=ids, embeddings=[v.tolist() for v in vectors.values()], metadatas=[{"doc_id": doc_id} for _ in ids]
+            )
+        )
 
     def sentence_vectors(self, chunk_collection: str | None = None) -> dict[tuple[str, int], list[float]]:
         """(chunk id, sentence offset) -> unit vector, for every stored sentence."""

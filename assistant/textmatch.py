@@ -1,25 +1,38 @@
 """Lexical pieces shared by the answerers and the verifier: content words and normalised figures.
 
-    >>> figures("Google pays $0.92 billion a month for 110,000 GPUs")
-    {('usd', 920000000.0), ('n', 110000.0)}
+>>> figures("Google pays $0.92 billion a month for 110,000 GPUs")
+{('usd', 920000000.0), ('n', 110000.0)}
 """
 
 from __future__ import annotations
 
 import re
 
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
 a about above after again against all also am an and any are as at be because been before being below
 between both but by can could did do does doing down during each few for from further had has have having
 he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
 once only or other our out over own same she should so some such than that the their them then there
 these they this those through to too under until up very was we were what when where which while who whom
 why will with would you your yes per says said according reported report reports much many
-""".split())
+""".split()
+)
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9.'-]*[a-z0-9]|[a-z0-9]")
-_MULT = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
-         "trillion": 1e12, "tn": 1e12, "t": 1e12}
+_MULT = {
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+    "t": 1e12,
+}
 _POWER = {"mw": 1e6, "megawatt": 1e6, "megawatts": 1e6, "gw": 1e9, "gigawatt": 1e9, "gigawatts": 1e9}
 FIGURE = re.compile(
     r"(?P<cur>[$€£])?\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?"
@@ -77,8 +90,11 @@ def unsupported_figures(sentence: str, sources: str) -> list[str]:
         for kind, value in figures(m.group(0)):
             if kind == "n" and value < 10 and "." not in m.group("num"):
                 continue  # small counts ("two sites", "3 years") are too ambiguous to police
-            ok = (kind, value) in have or (kind == "n" and value in values) or (
-                kind in ("usd", "w", "pct") and any(abs(v - value) <= 0.005 * value for k, v in have if k == kind))
+            ok = (
+                (kind, value) in have
+                or (kind == "n" and value in values)
+                or (kind in ("usd", "w", "pct") and any(abs(v - value) <= 0.005 * value for k, v in have if k == kind))
+            )
             if not ok:
                 missing.append(m.group(0).strip())
     return missing

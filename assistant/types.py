@@ -138,18 +138,24 @@ class Answer:
     route: str = "retrieval"
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any]) -> "Answer":
+    def from_dict(cls, record: dict[str, Any]) -> Answer:
         """The inverse of `to_dict` (used by clients of the HTTP API)."""
         return cls(
-            question=record["question"], text=record["text"], abstained=record["abstained"],
+            question=record["question"],
+            text=record["text"],
+            abstained=record["abstained"],
             standalone_question=record["standalone_question"],
             citations=tuple(Citation(**c) for c in record.get("citations", [])),
             passages=tuple(Passage(**p) for p in record.get("passages", [])),
             verdicts=tuple(Verdict(**{**v, "citations": tuple(v["citations"])}) for v in record.get("verdicts", [])),
-            conflicts=tuple(Conflict(c["supplier"], c["customer"], c["attribute"],
-                                     tuple(tuple(x) for x in c["claims"])) for c in record.get("conflicts", [])),
-            backend=record.get("backend", ""), notice=record.get("notice", ""),
-            corpus_version=record.get("corpus_version", ""), timings=dict(record.get("timings", {})),
+            conflicts=tuple(
+                Conflict(c["supplier"], c["customer"], c["attribute"], tuple(tuple(x) for x in c["claims"]))
+                for c in record.get("conflicts", [])
+            ),
+            backend=record.get("backend", ""),
+            notice=record.get("notice", ""),
+            corpus_version=record.get("corpus_version", ""),
+            timings=dict(record.get("timings", {})),
             route=record.get("route", "retrieval"),
         )
 

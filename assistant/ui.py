@@ -91,7 +91,9 @@ def build_app(assistant) -> gr.Blocks:
                 else:
                     history[-1] = {"role": "assistant", "content": ui_html.message_html(event, turn)}
                     nexts = follow_ups(event, assistant.entities) if not event.abstained else []
-                    buttons = [gr.update(value=q, visible=True) for q in nexts] + [gr.update(visible=False)] * (3 - len(nexts))
+                    buttons = [gr.update(value=q, visible=True) for q in nexts] + [gr.update(visible=False)] * (
+                        3 - len(nexts)
+                    )
                     searched = f"Searched for: {event.standalone_question}"
                     yield history, ui_html.sources_html(event, turn), searched, chat, turn + 1, *buttons
         except AssistantError as exc:
@@ -100,14 +102,19 @@ def build_app(assistant) -> gr.Blocks:
 
     def deals_view(supplier: str, customer: str, status: str, resource: str, as_of: str):
         try:
-            deals = assistant.deals(supplier=supplier or None, customer=customer or None,
-                                    as_of=(as_of or "").strip() or None, status=status or None)
+            deals = assistant.deals(
+                supplier=supplier or None,
+                customer=customer or None,
+                as_of=(as_of or "").strip() or None,
+                status=status or None,
+            )
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
         if resource.strip():
             deals = [d for d in deals if resource.strip().lower() in d.resource.lower()]
-        rows = [[d.supplier, d.customer, d.resource, d.scale, d.announced or "", d.status, len(d.evidence)]
-                for d in deals]
+        rows = [
+            [d.supplier, d.customer, d.resource, d.scale, d.announced or "", d.status, len(d.evidence)] for d in deals
+        ]
         from assistant.graph_plot import plot_deals
 
         png = plot_deals(deals, assistant.graph.kind)
@@ -122,9 +129,22 @@ def build_app(assistant) -> gr.Blocks:
     def sources_view():
         docs = assistant.sources()
         state = assistant.store.state()
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state["ingested_at"])) if state.get("ingested_at") else "never"
-        rows = [[d["doc_id"], d["title"], d["publisher"], d["published"] or "undated",
-                 (d["companies"] or "").replace("|", ", "), d["chunks"]] for d in docs]
+        stamp = (
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(state["ingested_at"]))
+            if state.get("ingested_at")
+            else "never"
+        )
+        rows = [
+            [
+                d["doc_id"],
+                d["title"],
+                d["publisher"],
+                d["published"] or "undated",
+                (d["companies"] or "").replace("|", ", "),
+                d["chunks"],
+            ]
+            for d in docs
+        ]
         return rows, f"{len(docs)} documents, {sum(r[5] for r in rows)} chunks; last ingest {stamp}."
 
     def add_source(upload, url: str):
@@ -149,24 +169,37 @@ def build_app(assistant) -> gr.Blocks:
             report = assistant.ingest()
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
-        gr.Info(f"added {report.added}, updated {report.updated}, removed {report.removed}, unchanged {report.unchanged}")
+        gr.Info(
+            f"added {report.added}, updated {report.updated}, removed {report.removed}, unchanged {report.unchanged}"
+        )
         return sources_view()
 
     companies = [""] + assistant.graph.companies()
     with gr.Blocks(title="Compute deals assistant", analytics_enabled=False) as app:
-        gr.Markdown("## AI compute deals: cited answers\nEvery claim links to the report it comes from. "
-                    "When the sources are silent, the assistant says so.")
+        gr.Markdown(
+            "## AI compute deals: cited answers\nEvery claim links to the report it comes from. "
+            "When the sources are silent, the assistant says so."
+        )
         with gr.Tab("Chat"):
             chat_state = gr.State(None)
             turn_state = gr.State(0)
             with gr.Row():
                 with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(height=520, label="Conversation", elem_id="chatbot",
-                                         placeholder="Ask who supplies compute to whom. Try an example below.")
+                    chatbot = gr.Chatbot(
+                        height=520,
+                        label="Conversation",
+                        elem_id="chatbot",
+                        placeholder="Ask who supplies compute to whom. Try an example below.",
+                    )
                     searched = gr.Markdown("", elem_id="searched")
                     with gr.Row():
-                        box = gr.Textbox(placeholder="Who supplies compute to Anthropic?", show_label=False,
-                                         scale=5, elem_id="question", max_length=settings.max_question_chars)
+                        box = gr.Textbox(
+                            placeholder="Who supplies compute to Anthropic?",
+                            show_label=False,
+                            scale=5,
+                            elem_id="question",
+                            max_length=settings.max_question_chars,
+                        )
                         send = gr.Button("Ask", variant="primary", scale=1, elem_id="ask")
                     with gr.Row():
                         nexts = [gr.Button(visible=False, size="sm", elem_classes=["follow-up"]) for _ in range(3)]
@@ -176,7 +209,10 @@ def build_app(assistant) -> gr.Blocks:
                     gr.Markdown("### Sources")
                     panel = gr.HTML(ui_html.sources_html(None, 0), elem_id="sources")
             with gr.Accordion("Settings", open=False):
-                gr.Markdown(f"Backend: **{settings.backend}**" + (f" ({settings.llm_model})" if settings.backend == "openai" else ""))
+                gr.Markdown(
+                    f"Backend: **{settings.backend}**"
+                    + (f" ({settings.llm_model})" if settings.backend == "openai" else "")
+                )
                 top_k = gr.Slider(2, 12, value=settings.top_k, step=1, label="Passages retrieved (top-k)")
                 as_of = gr.Textbox(label="As of (YYYY-MM-DD): only sources published by then", value="")
             outputs = [chatbot, panel, searched, chat_state, turn_state, *nexts]
@@ -184,10 +220,15 @@ def build_app(assistant) -> gr.Blocks:
             box.submit(respond, inputs, outputs, api_visibility="private").then(lambda: "", None, box)
             send.click(respond, inputs, outputs, api_visibility="private").then(lambda: "", None, box)
             for button in nexts:
-                button.click(respond, [button, chatbot, chat_state, turn_state, as_of, top_k], outputs,
-                             api_visibility="private")
-            clear.click(lambda: ([], ui_html.sources_html(None, 0), "", None, 0), None,
-                        [chatbot, panel, searched, chat_state, turn_state], api_visibility="private")
+                button.click(
+                    respond, [button, chatbot, chat_state, turn_state, as_of, top_k], outputs, api_visibility="private"
+                )
+            clear.click(
+                lambda: ([], ui_html.sources_html(None, 0), "", None, 0),
+                None,
+                [chatbot, panel, searched, chat_state, turn_state],
+                api_visibility="private",
+            )
         with gr.Tab("Deals"):
             deals_state = gr.State([])
             with gr.Row():
@@ -200,18 +241,29 @@ def build_app(assistant) -> gr.Blocks:
             with gr.Row():
                 picture = gr.Image(label="Deal graph", type="pil", elem_id="deal-graph", interactive=False, scale=3)
                 evidence = gr.HTML("Select a row to see its evidence.", elem_id="evidence", scale=2)
-            table = gr.Dataframe(headers=["supplier", "customer", "resource", "scale", "announced", "status", "sources"],
-                                 interactive=False, wrap=True, elem_id="deals-table", max_height=420)
+            table = gr.Dataframe(
+                headers=["supplier", "customer", "resource", "scale", "announced", "status", "sources"],
+                interactive=False,
+                wrap=True,
+                elem_id="deals-table",
+                max_height=420,
+            )
             filters = [supplier, customer, status, resource, deals_as_of]
             show.click(deals_view, filters, [table, picture, deals_state, evidence], api_visibility="private")
             table.select(deal_evidence, [deals_state], evidence, api_visibility="private")
         with gr.Tab("Sources"):
             summary = gr.Markdown()
-            docs = gr.Dataframe(headers=["document", "title", "publisher", "published", "companies", "chunks"],
-                                interactive=False, wrap=True)
+            docs = gr.Dataframe(
+                headers=["document", "title", "publisher", "published", "companies", "chunks"],
+                interactive=False,
+                wrap=True,
+            )
             with gr.Row():
-                upload = gr.File(label="Add a file (.md, .txt, .html, .pdf)", file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
-                                 type="filepath")
+                upload = gr.File(
+                    label="Add a file (.md, .txt, .html, .pdf)",
+                    file_types=[".md", ".txt", ".html", ".htm", ".pdf"],
+                    type="filepath",
+                )
                 url = gr.Textbox(label="…or a web page URL", placeholder="https://…")
             with gr.Row():
                 add = gr.Button("Add and index", variant="primary")
@@ -241,8 +293,12 @@ def build_app(assistant) -> gr.Blocks:
         def deals_api(supplier: str = "", customer: str = "", as_of: str = "", status: str = "") -> list:
             """Deals from the graph with their evidence."""
             try:
-                return [d.to_dict() for d in assistant.deals(supplier=supplier or None, customer=customer or None,
-                                                             as_of=as_of or None, status=status or None)]
+                return [
+                    d.to_dict()
+                    for d in assistant.deals(
+                        supplier=supplier or None, customer=customer or None, as_of=as_of or None, status=status or None
+                    )
+                ]
             except AssistantError as exc:
                 raise gr.Error(str(exc)) from None
 
@@ -281,11 +337,21 @@ def launch_options(settings: Settings, insecure: bool = False) -> dict:
         auth = (user, password)
     if not _is_loopback(settings.host) and auth is None:
         if not insecure:
-            raise ConfigError(f"refusing to listen on {settings.host} without ASSISTANT_AUTH; "
-                              "set ASSISTANT_AUTH=user:password or pass --insecure")
+            raise ConfigError(
+                f"refusing to listen on {settings.host} without ASSISTANT_AUTH; "
+                "set ASSISTANT_AUTH=user:password or pass --insecure"
+            )
         log.warning("listening on %s with no authentication (--insecure)", settings.host)
-    return {"server_name": settings.host, "server_port": settings.port, "auth": auth, "share": False,
-            "css": ui_html.CSS, "js": ui_html.JS, "footer_links": ["api"], "theme": gr.themes.Soft()}
+    return {
+        "server_name": settings.host,
+        "server_port": settings.port,
+        "auth": auth,
+        "share": False,
+        "css": ui_html.CSS,
+        "js": ui_html.JS,
+        "footer_links": ["api"],
+        "theme": gr.themes.Soft(),
+    }
 
 
 def build_server(assistant, insecure: bool = False):
@@ -301,9 +367,18 @@ def build_server(assistant, insecure: bool = False):
     # Questions take ~0.1-0.5 s of CPU each on the offline backend; 8 at a time keeps two cores busy
     # without letting one slow LLM call hold everyone up, and 256 waiting is plenty for a team.
     blocks.queue(default_concurrency_limit=8, max_size=256)
-    return gr.mount_gradio_app(api, blocks, path="/", auth=options["auth"], css=options["css"], js=options["js"],
-                               theme=options["theme"], footer_links=options["footer_links"],
-                               server_name=settings.host, server_port=settings.port)
+    return gr.mount_gradio_app(
+        api,
+        blocks,
+        path="/",
+        auth=options["auth"],
+        css=options["css"],
+        js=options["js"],
+        theme=options["theme"],
+        footer_links=options["footer_links"],
+        server_name=settings.host,
+        server_port=settings.port,
+    )
 
 
 def serve(settings: Settings, insecure: bool = False) -> None:

@@ -30,7 +30,7 @@ def answer_html(text: str, turn: int, final: bool = True) -> str:
     """Answer text with each [n] turned into a link to its source card."""
     out, last = [], 0
     for m in MARKER.finditer(text):
-        out.append(safe(text[last:m.start()]))
+        out.append(safe(text[last : m.start()]))
         for n in re.split(r"\s*,\s*", m.group(1)):
             out.append(f' <a class="cite" href="#{card_id(turn, int(n))}" data-cite="{int(n)}">[{int(n)}]</a>')
         last = m.end()
@@ -53,20 +53,26 @@ def message_html(answer: Answer, turn: int) -> str:
     if answer.citations:
         # Each turn keeps its own sources, folded, so older answers stay checkable.
         cards = "".join(card_html(c, turn) for c in answer.citations)
-        parts.append(f'<details class="turn-sources"><summary>Sources ({len(answer.citations)})</summary>{cards}</details>')
+        parts.append(
+            f'<details class="turn-sources"><summary>Sources ({len(answer.citations)})</summary>{cards}</details>'
+        )
     return "\n".join(parts)
 
 
 def card_html(c: Citation, turn: int, prefix: str = "src") -> str:
-    badge = ('<span class="badge ok">verified</span>' if c.verified
-             else '<span class="badge warn">unverified</span>')
-    link = (f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">{safe(c.url)}</a>'
-            if c.url.startswith(("http://", "https://")) else safe(c.doc_id))
-    return (f'<div class="card" id="{prefix}-{turn}-{c.number}">'
-            f'<div class="card-head"><span class="num">[{c.number}]</span> <b>{safe(c.title)}</b> {badge}</div>'
-            f'<div class="meta">{safe(c.publisher)} · {safe(c.published or "undated")}</div>'
-            f'<blockquote><mark>{safe(c.quote.strip())}</mark></blockquote>'
-            f'<div class="link">{link}</div></div>')
+    badge = '<span class="badge ok">verified</span>' if c.verified else '<span class="badge warn">unverified</span>'
+    link = (
+        f'<a href="{html.escape(c.url, quote=True)}" target="_blank" rel="noopener noreferrer">{safe(c.url)}</a>'
+        if c.url.startswith(("http://", "https://"))
+        else safe(c.doc_id)
+    )
+    return (
+        f'<div class="card" id="{prefix}-{turn}-{c.number}">'
+        f'<div class="card-head"><span class="num">[{c.number}]</span> <b>{safe(c.title)}</b> {badge}</div>'
+        f'<div class="meta">{safe(c.publisher)} · {safe(c.published or "undated")}</div>'
+        f"<blockquote><mark>{safe(c.quote.strip())}</mark></blockquote>"
+        f'<div class="link">{link}</div></div>'
+    )
 
 
 def sources_html(answer: Answer | None, turn: int) -> str:
@@ -81,12 +87,20 @@ def evidence_html(deal: Deal) -> str:
     items = []
     for i, ev in enumerate(deal.evidence, start=1):
         link = html.escape(ev.url, quote=True) if ev.url.startswith(("http://", "https://")) else ""
-        anchor = f'<a href="{link}" target="_blank" rel="noopener noreferrer">{safe(ev.publisher)}</a>' if link else safe(ev.publisher)
-        items.append(f'<div class="card"><div class="card-head"><span class="num">[{i}]</span> {anchor} · '
-                     f'{safe(ev.published or "undated")}</div><blockquote><mark>{safe(ev.quote)}</mark></blockquote>'
-                     f'<div class="meta">{safe(ev.doc_id)}</div></div>')
-    head = (f"<h4>{safe(deal.supplier)} → {safe(deal.customer)} ({safe(deal.status)})</h4>"
-            f"<p>{safe(deal.resource)}; {safe(deal.scale)}</p>")
+        anchor = (
+            f'<a href="{link}" target="_blank" rel="noopener noreferrer">{safe(ev.publisher)}</a>'
+            if link
+            else safe(ev.publisher)
+        )
+        items.append(
+            f'<div class="card"><div class="card-head"><span class="num">[{i}]</span> {anchor} · '
+            f"{safe(ev.published or 'undated')}</div><blockquote><mark>{safe(ev.quote)}</mark></blockquote>"
+            f'<div class="meta">{safe(ev.doc_id)}</div></div>'
+        )
+    head = (
+        f"<h4>{safe(deal.supplier)} → {safe(deal.customer)} ({safe(deal.status)})</h4>"
+        f"<p>{safe(deal.resource)}; {safe(deal.scale)}</p>"
+    )
     return head + "".join(items)
 
 

@@ -20,10 +20,14 @@ from urllib.parse import urlparse
 import httpx
 
 QUESTIONS = [
-    "Who supplies compute to Anthropic?", "What did AMD agree to supply to OpenAI?",
-    "How many Trainium2 chips does Project Rainier run?", "Which neoclouds serve Microsoft?",
-    "How much does Google pay SpaceX each month?", "What does the article say about sunk cost?",
-    "As of March 2025, who supplied compute to Anthropic?", "What GPUs does Zorblax rent?",
+    "Who supplies compute to Anthropic?",
+    "What did AMD agree to supply to OpenAI?",
+    "How many Trainium2 chips does Project Rainier run?",
+    "Which neoclouds serve Microsoft?",
+    "How much does Google pay SpaceX each month?",
+    "What does the article say about sunk cost?",
+    "As of March 2025, who supplied compute to Anthropic?",
+    "What GPUs does Zorblax rent?",
 ]
 
 
@@ -72,12 +76,16 @@ def run(url: str, users: int, seconds: float, pid: int | None = None, api_key: s
         t.join()
     latencies.sort()
     return {
-        "users": users, "seconds": seconds, "requests": len(latencies), "errors": len(errors),
+        "users": users,
+        "seconds": seconds,
+        "requests": len(latencies),
+        "errors": len(errors),
         "error_kinds": sorted(set(errors)),
         "throughput_rps": round(len(latencies) / seconds, 2),
         "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
         "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1], 1) if latencies else None,
-        "rss_before_mb": before, "rss_after_mb": rss_mb(pid),
+        "rss_before_mb": before,
+        "rss_after_mb": rss_mb(pid),
     }
 
 

@@ -60,8 +60,13 @@ def warm_latency(assistant) -> dict:
         assistant.embedder.get_query_embedding(q + " ")  # a fresh string: no cache anywhere
         embed_ms.append((time.perf_counter() - began) * 1000)
     p50, e50 = statistics.median(answer_ms), statistics.median(embed_ms)
-    return {"questions": len(qs), "answer_p50_ms": round(p50, 1), "answer_p95_ms": pct(answer_ms, 0.95),
-            "query_embedding_p50_ms": round(e50, 1), "ratio_to_embedding": round(p50 / e50, 2)}
+    return {
+        "questions": len(qs),
+        "answer_p50_ms": round(p50, 1),
+        "answer_p95_ms": pct(answer_ms, 0.95),
+        "query_embedding_p50_ms": round(e50, 1),
+        "ratio_to_embedding": round(p50 / e50, 2),
+    }
 
 
 def side_by_side(assistant) -> dict:
@@ -78,8 +83,12 @@ def side_by_side(assistant) -> dict:
         began = time.perf_counter()
         assistant.ask(q)
         ours.append((time.perf_counter() - began) * 1000)
-    return {"plain_vector_query_p50_ms": round(statistics.median(plain), 1), "plain_p95_ms": pct(plain, 0.95),
-            "ours_answer_p50_ms": round(statistics.median(ours), 1), "ours_p95_ms": pct(ours, 0.95)}
+    return {
+        "plain_vector_query_p50_ms": round(statistics.median(plain), 1),
+        "plain_p95_ms": pct(plain, 0.95),
+        "ours_answer_p50_ms": round(statistics.median(ours), 1),
+        "ours_p95_ms": pct(ours, 0.95),
+    }
 
 
 def ingest_throughput(corpus: Path) -> dict:
@@ -102,9 +111,15 @@ def ingest_throughput(corpus: Path) -> dict:
         began = time.perf_counter()
         again = assistant.ingest(progress=False)
         reingest = time.perf_counter() - began
-    return {"chunks": report.chunks, "ingest_s": report.seconds, "ingest_chunks_per_s": round(ours, 1),
-            "raw_model_chunks_per_s": round(raw, 1), "ratio_to_raw": round(ours / raw, 3),
-            "reingest_unchanged_s": round(reingest, 2), "reingest_embedded": again.embedded}
+    return {
+        "chunks": report.chunks,
+        "ingest_s": report.seconds,
+        "ingest_chunks_per_s": round(ours, 1),
+        "raw_model_chunks_per_s": round(raw, 1),
+        "ratio_to_raw": round(ours / raw, 3),
+        "reingest_unchanged_s": round(reingest, 2),
+        "reingest_embedded": again.embedded,
+    }
 
 
 def cold_start(data_dir: Path) -> dict:
@@ -114,8 +129,12 @@ def cold_start(data_dir: Path) -> dict:
     ask = []
     for _ in range(3):
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "assistant", "ask", "What did AMD agree to supply to OpenAI?"],
-                       env=env, capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "assistant", "ask", "What did AMD agree to supply to OpenAI?"],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
         ask.append(time.perf_counter() - began)
     import socket
 
@@ -124,8 +143,9 @@ def cold_start(data_dir: Path) -> dict:
         port = s.getsockname()[1]
     env["ASSISTANT_PORT"] = str(port)
     began = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "app.py")], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     served = None
     while time.perf_counter() - began < 120:
         try:
@@ -139,21 +159,27 @@ def cold_start(data_dir: Path) -> dict:
         env["ASSISTANT_PORT"] = str(port)
         for _ in range(3):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "assistant", "ask", "What did AMD agree to supply to OpenAI?"],
-                           env=env, capture_output=True, check=True)
+            subprocess.run(
+                [sys.executable, "-m", "assistant", "ask", "What did AMD agree to supply to OpenAI?"],
+                env=env,
+                capture_output=True,
+                check=True,
+            )
             resident.append(time.perf_counter() - t0)
     proc.terminate()
     proc.wait(timeout=30)
-    return {"ask_cold_s": round(statistics.median(ask), 2), "app_page_served_s": round(served, 2) if served else None,
-            "ask_with_resident_server_s": round(statistics.median(resident), 2) if resident else None}
+    return {
+        "ask_cold_s": round(statistics.median(ask), 2),
+        "app_page_served_s": round(served, 2) if served else None,
+        "ask_with_resident_server_s": round(statistics.median(resident), 2) if resident else None,
+    }
 
 
 def scale(n_docs: int) -> dict:
     """Ingest a generated corpus of n_docs notes; index size, query latency, memory."""
-    from bench.synth import generate
-
     from assistant.api import Assistant
     from assistant.settings import Settings
+    from bench.synth import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = generate(n_docs, Path(tmp) / "corpus")
@@ -163,8 +189,12 @@ def scale(n_docs: int) -> dict:
         report = assistant.ingest(progress=False)
         ingest_s = time.perf_counter() - began
         size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
-        print(f"scale: {n_docs} notes, {report.chunks} chunks ingested in {ingest_s:.0f} s; "
-              f"index {size / 1024 / 1024:.0f} MB; RSS {rss_mb()} MB", file=sys.stderr, flush=True)
+        print(
+            f"scale: {n_docs} notes, {report.chunks} chunks ingested in {ingest_s:.0f} s; "
+            f"index {size / 1024 / 1024:.0f} MB; RSS {rss_mb()} MB",
+            file=sys.stderr,
+            flush=True,
+        )
         qs = questions(50)
         assistant.ask(qs[0])
         lat = []
@@ -172,9 +202,15 @@ def scale(n_docs: int) -> dict:
             t0 = time.perf_counter()
             assistant.ask(q)
             lat.append((time.perf_counter() - t0) * 1000)
-        return {"docs": n_docs, "chunks": report.chunks, "ingest_s": round(ingest_s, 1),
-                "index_mb": round(size / 1024 / 1024, 1), "query_p50_ms": round(statistics.median(lat), 1),
-                "query_p95_ms": pct(lat, 0.95), "rss_mb": rss_mb()}
+        return {
+            "docs": n_docs,
+            "chunks": report.chunks,
+            "ingest_s": round(ingest_s, 1),
+            "index_mb": round(size / 1024 / 1024, 1),
+            "query_p50_ms": round(statistics.median(lat), 1),
+            "query_p95_ms": pct(lat, 0.95),
+            "rss_mb": rss_mb(),
+        }
 
 
 def main() -> None:
@@ -186,8 +222,9 @@ def main() -> None:
     from assistant.api import Assistant
     from assistant.settings import Settings
 
-    results: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                 "platform": platform.platform()}}
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    }
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         shutil.rmtree(data, ignore_errors=True)

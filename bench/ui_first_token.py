@@ -13,9 +13,13 @@ import shutil
 import statistics
 import time
 
-QUESTIONS = ["Who supplies compute to Anthropic?", "What did AMD agree to supply to OpenAI?",
-             "How many Trainium2 chips does Project Rainier run?", "Which neoclouds serve Microsoft?",
-             "What does the article say about sunk cost?"]
+QUESTIONS = [
+    "Who supplies compute to Anthropic?",
+    "What did AMD agree to supply to OpenAI?",
+    "How many Trainium2 chips does Project Rainier run?",
+    "Which neoclouds serve Microsoft?",
+    "What does the article say about sunk cost?",
+]
 
 
 def main() -> None:
@@ -26,8 +30,10 @@ def main() -> None:
 
     first, done = [], []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        browser = p.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
         page = browser.new_page()
         page.goto(args.url)
         for turn, question in enumerate(QUESTIONS):
@@ -37,16 +43,26 @@ def main() -> None:
             page.fill("#question textarea", question)
             began = time.perf_counter()
             page.click("#ask")
-            page.wait_for_function("() => { const m = document.querySelectorAll('#chatbot .message'); "
-                                   "return m.length >= 2 && m[m.length - 1].innerText.replace('…', '').trim().length > 0; }",
-                                   timeout=60_000)
+            page.wait_for_function(
+                "() => { const m = document.querySelectorAll('#chatbot .message'); "
+                "return m.length >= 2 && m[m.length - 1].innerText.replace('…', '').trim().length > 0; }",
+                timeout=60_000,
+            )
             first.append((time.perf_counter() - began) * 1000)
             page.wait_for_selector("#panel-0-1", timeout=60_000)
             done.append((time.perf_counter() - began) * 1000)
         browser.close()
-    print(json.dumps({"questions": len(QUESTIONS), "first_text_p50_ms": round(statistics.median(first)),
-                      "answer_complete_p50_ms": round(statistics.median(done)),
-                      "first_text_ms": [round(x) for x in first]}, indent=2))
+    print(
+        json.dumps(
+            {
+                "questions": len(QUESTIONS),
+                "first_text_p50_ms": round(statistics.median(first)),
+                "answer_complete_p50_ms": round(statistics.median(done)),
+                "first_text_ms": [round(x) for x in first],
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -62,14 +62,18 @@ def main() -> None:
     accepted = {"good": 0, "bad": 0}
     for label, cases in (("good", GOOD), ("bad", BAD)):
         for key, sentence in cases:
-            _, _, verdicts = citations.verify(sentence.rstrip(".") + " [1].", [passages[key]], live.vectors, live.entities)
+            _, _, verdicts = citations.verify(
+                sentence.rstrip(".") + " [1].", [passages[key]], live.vectors, live.entities
+            )
             ok = all(v.supported for v in verdicts)
             accepted[label] += ok
             print(f"{label:4} {'accepted' if ok else 'flagged ':8} {verdicts[0].reason[:60]:60} | {sentence}")
     tp, fp = accepted["good"], accepted["bad"]
     precision = tp / (tp + fp) if tp + fp else 0.0
-    print(f"\ngood accepted {tp}/{len(GOOD)}, bad flagged {len(BAD) - fp}/{len(BAD)}; "
-          f"precision of 'supported' {precision:.2f}, recall {tp / len(GOOD):.2f}")
+    print(
+        f"\ngood accepted {tp}/{len(GOOD)}, bad flagged {len(BAD) - fp}/{len(BAD)}; "
+        f"precision of 'supported' {precision:.2f}, recall {tp / len(GOOD):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,15 @@ from hypothesis import settings as hypothesis_settings
 hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
 hypothesis_settings.load_profile("deterministic")
 
-os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-                   "ANONYMIZED_TELEMETRY": "False", "HF_HUB_DISABLE_TELEMETRY": "1"})
+os.environ.update(
+    {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+)
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
@@ -111,10 +118,18 @@ Nvidia: {kind: chipmaker, aliases: []}
 
 
 def write_note(folder: Path, name: str, **fields: str) -> Path:
-    values = {"title": "A deal", "publisher": "Test Wire", "url": f"https://example.com/{name}",
-              "published": "2025-01-01", "supplier": "Amazon", "customer": "Anthropic", "resource": "Trainium chips",
-              "scale": "1 GW", "quote": "Amazon will supply Anthropic with 1 GW of Trainium chips.",
-              "extra": "The deal runs for five years."}
+    values = {
+        "title": "A deal",
+        "publisher": "Test Wire",
+        "url": f"https://example.com/{name}",
+        "published": "2025-01-01",
+        "supplier": "Amazon",
+        "customer": "Anthropic",
+        "resource": "Trainium chips",
+        "scale": "1 GW",
+        "quote": "Amazon will supply Anthropic with 1 GW of Trainium chips.",
+        "extra": "The deal runs for five years.",
+    }
     values.update(fields)
     values.setdefault("body", f"{values['quote']} {values['extra']}")
     path = folder / name
@@ -130,10 +145,23 @@ def small_corpus(tmp_path) -> Path:
     root.mkdir()
     (root / "entities.yaml").write_text(ENTITIES, encoding="utf-8")
     write_note(root, "notes/amazon.md")
-    write_note(root, "notes/google.md", title="TPUs for Anthropic", supplier="Google", resource="TPUs",
-               quote="Google will give Anthropic access to one million TPUs worth tens of billions of dollars.")
-    write_note(root, "notes/nvidia.md", title="Nvidia and OpenAI", supplier="Nvidia", customer="OpenAI",
-               resource="GPUs", quote="Nvidia agreed to supply OpenAI with 10 GW of systems for $100 billion.")
+    write_note(
+        root,
+        "notes/google.md",
+        title="TPUs for Anthropic",
+        supplier="Google",
+        resource="TPUs",
+        quote="Google will give Anthropic access to one million TPUs worth tens of billions of dollars.",
+    )
+    write_note(
+        root,
+        "notes/nvidia.md",
+        title="Nvidia and OpenAI",
+        supplier="Nvidia",
+        customer="OpenAI",
+        resource="GPUs",
+        quote="Nvidia agreed to supply OpenAI with 10 GW of systems for $100 billion.",
+    )
     return root
 
 
@@ -198,5 +226,3 @@ def app_url(tmp_path_factory, assistant):
     yield url
     proc.terminate()
     proc.wait(timeout=30)
-
-

@@ -38,7 +38,7 @@ class ScriptedServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
 
-    def start(self) -> "ScriptedServer":
+    def start(self) -> ScriptedServer:
         self.thread.start()
         return self
 
@@ -67,10 +67,23 @@ class ScriptedServer:
                     return self._stream(body, reply)
                 if reply.malformed:
                     return self._raw(200, b"{not json", "application/json")
-                self._json(200, {"id": "c1", "object": "chat.completion", "created": 0, "model": body.get("model"),
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": reply.content}}],
-                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                self._json(
+                    200,
+                    {
+                        "id": "c1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": reply.content},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _stream(self, body: dict, reply: Reply) -> None:
                 self.send_response(200)
@@ -85,10 +98,24 @@ class ScriptedServer:
                     if reply.malformed and i == 1:
                         self.wfile.write(b"data: {broken json\n\n")
                         continue
-                    self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
-                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]})
-                self._event({"id": "c1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
-                             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+                    self._event(
+                        {
+                            "id": "c1",
+                            "object": "chat.completion.chunk",
+                            "created": 0,
+                            "model": body.get("model"),
+                            "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
+                        }
+                    )
+                self._event(
+                    {
+                        "id": "c1",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                    }
+                )
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
 

@@ -3,6 +3,7 @@
 import json
 
 from conftest import CORPUS
+
 from assistant.corpus import load_corpus
 
 
@@ -20,8 +21,12 @@ def test_amd_answer_mentions_six_gigawatts_with_a_verified_citation(assistant):
 
 def test_every_quote_is_exact_text_of_its_source(assistant):
     bodies = _bodies()
-    for question in ["What did AMD agree to supply to OpenAI?", "How much does Google pay SpaceX each month?",
-                     "Who supplies compute to Meta?", "How many Trainium2 chips does Project Rainier run?"]:
+    for question in [
+        "What did AMD agree to supply to OpenAI?",
+        "How much does Google pay SpaceX each month?",
+        "Who supplies compute to Meta?",
+        "How many Trainium2 chips does Project Rainier run?",
+    ]:
         answer = assistant.ask(question)
         assert answer.citations, question
         for c in answer.citations:

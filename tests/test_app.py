@@ -3,10 +3,11 @@
 import shutil
 
 import pytest
-
 from conftest import REPO
 
 ARTIFACTS = REPO / "tests" / "artifacts"
+
+
 @pytest.fixture(scope="session")
 def client(app_url):
     from gradio_client import Client
@@ -54,9 +55,18 @@ def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_ur
     chromium, playwright = _browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
         page.fill("#question textarea", "Who supplies compute to Anthropic?")
@@ -89,9 +99,17 @@ def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_ur
 def test_hostile_note_renders_as_inert_text(app_url):
     chromium, playwright = _browser()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
+        browser = p.chromium.launch(
+            executable_path=chromium,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         page = browser.new_page()
         page.goto(app_url)
         page.fill("#question textarea", "What does Lambda rent to the Zanzibar tester?")

@@ -53,9 +53,18 @@ def test_front_matter_parser_never_crashes(text):
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.dictionaries(st.sampled_from(["title", "publisher", "url", "published", "kind", "companies", "deals"]),
-                       st.one_of(st.none(), st.text(max_size=20), st.integers(), st.lists(st.text(max_size=5), max_size=3),
-                                 st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2))))
+@given(
+    st.dictionaries(
+        st.sampled_from(["title", "publisher", "url", "published", "kind", "companies", "deals"]),
+        st.one_of(
+            st.none(),
+            st.text(max_size=20),
+            st.integers(),
+            st.lists(st.text(max_size=5), max_size=3),
+            st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=2),
+        ),
+    )
+)
 def test_validator_turns_any_front_matter_into_a_note_or_a_named_error(tmp_path_factory, fields):
     import yaml
 
@@ -83,8 +92,10 @@ def test_a_duplicate_document_is_indexed_once(small_corpus):
     (small_corpus / "b.txt").write_text("Lambda rents GPUs to Zephyr.", encoding="utf-8")
     docs, errors = load_corpus(small_corpus)
     assert len(docs) == 4
-    assert errors == ["b.txt: same content as a.txt; duplicate not indexed",
-                      "notes/copy.md: url: same url and title as notes/amazon.md"]
+    assert errors == [
+        "b.txt: same content as a.txt; duplicate not indexed",
+        "notes/copy.md: url: same url and title as notes/amazon.md",
+    ]
 
 
 def test_bad_as_of_date_is_a_clear_error(assistant):

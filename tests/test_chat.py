@@ -1,10 +1,10 @@
 """Follow-ups: rewritten to stand alone, offline, by rules over the entity table."""
 
 import pytest
+from conftest import CORPUS
 
 from assistant.condense import condense
 from assistant.entities import EntityTable
-from conftest import CORPUS
 
 TABLE = EntityTable.load(CORPUS / "entities.yaml")
 
@@ -19,8 +19,11 @@ TABLE = EntityTable.load(CORPUS / "entities.yaml")
         ("Who supplies compute to Meta?", "OpenAI?", "Who supplies compute to OpenAI?"),
         ("Does Amazon supply compute to Anthropic?", "And Google?", "Does Google supply compute to Anthropic?"),
         ("What did AMD agree to supply to OpenAI?", "How big is it?", "How big is the AMD and OpenAI deal?"),
-        ("What did AMD agree to supply to OpenAI?", "When was that deal announced?",
-         "When was the AMD and OpenAI deal announced?"),
+        (
+            "What did AMD agree to supply to OpenAI?",
+            "When was that deal announced?",
+            "When was the AMD and OpenAI deal announced?",
+        ),
         ("How many chips does Project Rainier have?", "Who uses it?", "Who uses Project Rainier?"),
         ("Who supplies compute to Anthropic?", "Who supplies compute to Meta?", "Who supplies compute to Meta?"),
     ],

@@ -9,11 +9,18 @@ from conftest import CORPUS, free_port
 
 def run(*args: str, data_dir, extra_env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_") and k != "OPENAI_API_KEY"}
-    env.update({"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_CORPUS_DIR": str(CORPUS),
-                # No running server on this port: every command answers in its own process.
-                "ASSISTANT_PORT": str(free_port())}, **(extra_env or {}))
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env,
-                          timeout=timeout)
+    env.update(
+        {
+            "ASSISTANT_DATA_DIR": str(data_dir),
+            "ASSISTANT_CORPUS_DIR": str(CORPUS),
+            # No running server on this port: every command answers in its own process.
+            "ASSISTANT_PORT": str(free_port()),
+        },
+        **(extra_env or {}),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=timeout
+    )
 
 
 def test_ask_prints_a_cited_answer(assistant, index_dir):
@@ -64,17 +71,26 @@ def test_ingest_reports_counts_for_an_unchanged_corpus(assistant, index_dir):
 
 
 def test_help_does_not_load_the_model():
-    done = subprocess.run([sys.executable, "-c", "import sys; from assistant.cli import main;"
-                           "\ntry: main(['--help'])\nexcept SystemExit: pass\n"
-                           "print('torch' in sys.modules, 'chromadb' in sys.modules)"],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from assistant.cli import main;"
+            "\ntry: main(['--help'])\nexcept SystemExit: pass\n"
+            "print('torch' in sys.modules, 'chromadb' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.strip().endswith("False False")
 
 
 def test_ask_uses_a_running_server_when_one_is_up(app_url, index_dir):
     port = app_url.rstrip("/").rsplit(":", 1)[1]
-    done = run("ask", "Which companies supply compute to OpenAI?", data_dir=index_dir,
-               extra_env={"ASSISTANT_PORT": port})
+    done = run(
+        "ask", "Which companies supply compute to OpenAI?", data_dir=index_dir, extra_env={"ASSISTANT_PORT": port}
+    )
     assert done.returncode == 0, done.stderr
     assert "Coverage:" in done.stdout and "Sources:" in done.stdout
     local = run("ask", "   ", data_dir=index_dir, extra_env={"ASSISTANT_PORT": port})

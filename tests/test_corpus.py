@@ -1,11 +1,10 @@
 """The note validator: the real corpus passes; each kind of broken note gets its own clear error."""
 
-
 import pytest
+from conftest import CORPUS, write_note
 
 from assistant.corpus import load_corpus
 from assistant.entities import EntityTable
-from conftest import CORPUS, write_note
 
 
 def test_real_corpus_is_valid():
@@ -75,8 +74,10 @@ def test_duplicate_url_and_title_is_refused(small_corpus):
 
 def test_plain_text_html_and_symlink_files(small_corpus, tmp_path):
     (small_corpus / "plain.txt").write_text("Lambda rents GPUs\n\nLambda signed a deal.", encoding="utf-8")
-    (small_corpus / "page.html").write_text("<html><head><title>Page title</title><script>x()</script></head>"
-                                           "<body><nav>menu</nav><p>Body text here.</p></body></html>")
+    (small_corpus / "page.html").write_text(
+        "<html><head><title>Page title</title><script>x()</script></head>"
+        "<body><nav>menu</nav><p>Body text here.</p></body></html>"
+    )
     outside = tmp_path / "secret.md"
     outside.write_text("secret")
     (small_corpus / "link.md").symlink_to(outside)

@@ -8,8 +8,11 @@ import pytest
 
 from assistant.embedding import load_embedder, onnx_path
 
-TEXTS = ["AMD agreed to supply OpenAI with 6 GW of Instinct GPUs.", "Who supplies compute to Anthropic?",
-         "Google will pay SpaceX $920 million a month for compute at xAI data centers in Memphis, Tennessee."]
+TEXTS = [
+    "AMD agreed to supply OpenAI with 6 GW of Instinct GPUs.",
+    "Who supplies compute to Anthropic?",
+    "Google will pay SpaceX $920 million a month for compute at xAI data centers in Memphis, Tennessee.",
+]
 
 
 def test_the_model_loads_from_the_installed_package_with_384_dimensions():
@@ -29,9 +32,11 @@ def test_onnx_and_torch_runtimes_give_the_same_vectors():
 def test_answering_with_the_onnx_runtime_never_imports_torch(assistant, index_dir):
     if not onnx_path().exists():
         pytest.skip(f"no ONNX export at {onnx_path()}")
-    code = ("import sys; from pathlib import Path; from assistant.api import Assistant; "
-            f"a = Assistant(data_dir=Path({str(index_dir)!r}), corpus_dir=Path({str(assistant.settings.corpus_dir)!r})); "
-            "answer = a.ask('What did AMD agree to supply to OpenAI?'); "
-            "print('6 GW' in answer.text, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
+    code = (
+        "import sys; from pathlib import Path; from assistant.api import Assistant; "
+        f"a = Assistant(data_dir=Path({str(index_dir)!r}), corpus_dir=Path({str(assistant.settings.corpus_dir)!r})); "
+        "answer = a.ask('What did AMD agree to supply to OpenAI?'); "
+        "print('6 GW' in answer.text, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.split() == ["True", "False", "False"], done.stderr

@@ -3,15 +3,20 @@
 import json
 
 import pytest
+from conftest import REPO
 
 from assistant.evaluate import diff_reports, load_questions, run, score, write_reports
-from conftest import REPO
 
 QUESTIONS = REPO / "eval" / "questions.jsonl"
 
 # Floors set from measured runs of the offline pipeline (see eval/README.md); a regression fails CI.
-FLOORS = {"correct": 0.88, "must_mention": 0.80, "citation_precision": 0.95, "abstention_accuracy": 0.5,
-          "hit_rate": 0.9}
+FLOORS = {
+    "correct": 0.88,
+    "must_mention": 0.80,
+    "citation_precision": 0.95,
+    "abstention_accuracy": 0.5,
+    "hit_rate": 0.9,
+}
 
 
 def test_question_file_is_well_formed():
@@ -24,8 +29,11 @@ def test_question_file_is_well_formed():
 
 def test_malformed_lines_are_reported_by_number_and_the_rest_run(tmp_path):
     path = tmp_path / "q.jsonl"
-    path.write_text('{"id": "a", "question": "Who supplies Anthropic?"}\n{broken\n\n[1, 2]\n'
-                    '{"id": "b", "question": "x", "unknown_field": 1}\n', encoding="utf-8")
+    path.write_text(
+        '{"id": "a", "question": "Who supplies Anthropic?"}\n{broken\n\n[1, 2]\n'
+        '{"id": "b", "question": "x", "unknown_field": 1}\n',
+        encoding="utf-8",
+    )
     questions, errors = load_questions(path)
     assert [q.id for q in questions] == ["a", "b"]
     assert [e.split(":")[1] for e in errors] == ["2", "4"]

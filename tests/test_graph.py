@@ -2,9 +2,9 @@
 
 import pytest
 import yaml
+from conftest import CORPUS
 
 from assistant.entities import EntityTable
-from conftest import CORPUS
 
 TABLE = EntityTable.load(CORPUS / "entities.yaml")
 
@@ -35,7 +35,9 @@ def test_aliases_merge_into_one_company(assistant):
     suppliers = {d.supplier for d in assistant.deals(customer="Anthropic")}
     assert "xAI" in suppliers and "SpaceX" not in suppliers
     assert "Amazon" in suppliers and "AWS" not in suppliers
-    assert assistant.deals(supplier="AWS", customer="Anthropic") == assistant.deals(supplier="Amazon", customer="Anthropic")
+    assert assistant.deals(supplier="AWS", customer="Anthropic") == assistant.deals(
+        supplier="Amazon", customer="Anthropic"
+    )
 
 
 def test_conflict_answer_cites_two_publishers(assistant):

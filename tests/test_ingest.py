@@ -1,10 +1,10 @@
 """Incremental ingest into a real embedded Chroma with the packaged model."""
 
 import pytest
+from conftest import write_note
 
 from assistant.api import Assistant
 from assistant.settings import Settings
-from conftest import write_note
 
 
 @pytest.fixture

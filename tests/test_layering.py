@@ -16,8 +16,13 @@ LAYERS = [
     {"api"},
     {"render", "ui_html", "graph_plot", "evaluate", "baselines", "ui", "server", "cli", "__main__", "__init__"},
 ]
-FRAMEWORKS = {"llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},
-              "chromadb": {"store"}, "openai": {"llm"}, "gradio": {"ui"}, "fastapi": {"server"}}
+FRAMEWORKS = {
+    "llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},
+    "chromadb": {"store"},
+    "openai": {"llm"},
+    "gradio": {"ui"},
+    "fastapi": {"server"},
+}
 
 
 def _layer(name: str) -> int:

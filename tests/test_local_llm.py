@@ -9,7 +9,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, free_port
 
 pytestmark = pytest.mark.local_llm
@@ -33,8 +32,23 @@ def test_a_tiny_local_model_answers_and_every_sentence_is_checked(index_dir, ass
 
     model = _model_file()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-                               "--port", str(port), "--n_ctx", "4096"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(model),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -43,15 +57,26 @@ def test_a_tiny_local_model_answers_and_every_sentence_is_checked(index_dir, ass
                 break
             except OSError:
                 time.sleep(0.5)
-        local = Assistant(Settings(data_dir=index_dir, corpus_dir=CORPUS, backend="openai", openai_api_key="local",
-                                   llm_base_url=f"http://127.0.0.1:{port}/v1", llm_model="local", llm_timeout=120))
+        local = Assistant(
+            Settings(
+                data_dir=index_dir,
+                corpus_dir=CORPUS,
+                backend="openai",
+                openai_api_key="local",
+                llm_base_url=f"http://127.0.0.1:{port}/v1",
+                llm_model="local",
+                llm_timeout=120,
+            )
+        )
         answer = local.ask("What did AMD agree to supply to OpenAI?")
         assert answer.text
         if answer.backend == "openai" and not answer.abstained:
             # A 270M model is often wrong: whatever it says, each sentence carries a verdict.
             assert answer.verdicts and all(v.reason for v in answer.verdicts)
-            assert all(c.verified == all(v.supported for v in answer.verdicts if c.number in v.citations)
-                       for c in answer.citations)
+            assert all(
+                c.verified == all(v.supported for v in answer.verdicts if c.number in v.citations)
+                for c in answer.citations
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -18,13 +18,22 @@ def test_public_names():
 
 def test_answer_and_citation_fields():
     assert {f.name for f in dataclasses.fields(Citation)} >= {
-        "number", "doc_id", "title", "publisher", "url", "published", "quote", "verified"}
+        "number",
+        "doc_id",
+        "title",
+        "publisher",
+        "url",
+        "published",
+        "quote",
+        "verified",
+    }
     assert {f.name for f in dataclasses.fields(Answer)} >= {"text", "citations", "abstained", "standalone_question"}
 
 
 def test_keyword_overrides_reach_settings(index_dir, assistant):
-    from assistant import Assistant
     from conftest import CORPUS
+
+    from assistant import Assistant
 
     other = Assistant(data_dir=index_dir, corpus_dir=CORPUS, top_k=3)
     assert other.settings.top_k == 3 and other.settings.backend == "extractive"

@@ -9,11 +9,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from assistant.api import Assistant
 from assistant.errors import StoreError
 from assistant.settings import Settings
-from conftest import free_port
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -27,8 +27,11 @@ class ChromaServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "ChromaServer":
-        self.proc = subprocess.Popen([str(CHROMA), "run", "--path", str(self.path), "--port", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [str(CHROMA), "run", "--path", str(self.path), "--port", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -56,8 +59,9 @@ def chroma(tmp_path):
 def _cli(*args: str, env_extra: dict) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(env_extra)
-    return subprocess.run([sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 @pytest.mark.chroma_server
@@ -68,15 +72,22 @@ def test_two_processes_share_a_chroma_server_and_survive_its_restart(chroma, sma
     assert not (tmp_path / "unused" / "chroma").exists()  # nothing was stored locally
 
     # A second process answers from the same server.
-    done = _cli("ask", "What will Nvidia supply to OpenAI?",
-                env_extra={"ASSISTANT_CHROMA_URL": chroma.url, "ASSISTANT_CORPUS_DIR": str(small_corpus)})
+    done = _cli(
+        "ask",
+        "What will Nvidia supply to OpenAI?",
+        env_extra={"ASSISTANT_CHROMA_URL": chroma.url, "ASSISTANT_CORPUS_DIR": str(small_corpus)},
+    )
     assert done.returncode == 0, done.stderr
     assert "10 GW" in done.stdout and "[1]" in done.stdout
 
     # A document ingested by one process is seen by the other without a restart.
     (small_corpus / "notes" / "extra.md").write_text(
-        (small_corpus / "notes" / "google.md").read_text().replace("one million TPUs", "two million TPUs")
-        .replace("https://example.com/notes/google.md", "https://example.com/extra"), encoding="utf-8")
+        (small_corpus / "notes" / "google.md")
+        .read_text()
+        .replace("one million TPUs", "two million TPUs")
+        .replace("https://example.com/notes/google.md", "https://example.com/extra"),
+        encoding="utf-8",
+    )
     second = Assistant(settings)
     assert second.ingest().added == 1
     assert "notes/extra.md" in {d["doc_id"] for d in first.sources()}
@@ -93,8 +104,14 @@ def test_two_processes_share_a_chroma_server_and_survive_its_restart(chroma, sma
 
 @pytest.mark.chroma_server
 def test_cli_reports_an_unreachable_chroma_server_in_one_line(small_corpus):
-    done = _cli("ask", "Who supplies Anthropic?", env_extra={
-        "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{free_port()}", "ASSISTANT_CORPUS_DIR": str(small_corpus)})
+    done = _cli(
+        "ask",
+        "Who supplies Anthropic?",
+        env_extra={
+            "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{free_port()}",
+            "ASSISTANT_CORPUS_DIR": str(small_corpus),
+        },
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("error: cannot reach the Chroma server") and "Traceback" not in done.stderr
 
@@ -103,8 +120,13 @@ def test_killed_ingest_recovers_to_the_same_index_as_a_clean_build(tmp_path, cop
     data = tmp_path / "data"
     env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(copy_corpus)}
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | env
-    proc = subprocess.Popen([sys.executable, "-m", "assistant", "ingest", "--verbose"], env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "ingest", "--verbose"],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     stored = 0
     for line in proc.stdout:
         stored += line.startswith("stored ")
@@ -129,8 +151,10 @@ def test_rebuild_keeps_answering_until_the_new_index_is_complete(tmp_path, small
     writer = Assistant(settings)
     before = reader.store.state()["collection"]
     seen_during: list[int] = []
-    writer.ingest(rebuild=True, on_document=lambda doc_id: seen_during.append(len(reader.ask(
-        "Who gives Anthropic TPUs?").citations)))
+    writer.ingest(
+        rebuild=True,
+        on_document=lambda doc_id: seen_during.append(len(reader.ask("Who gives Anthropic TPUs?").citations)),
+    )
     assert seen_during and all(n > 0 for n in seen_during)  # the old index served every question meanwhile
     assert reader.store.state()["collection"] != before
     names = [c.name for c in reader.store.client.list_collections()]

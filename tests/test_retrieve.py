@@ -15,11 +15,12 @@ def test_exact_figure_is_found_by_hybrid_though_dense_ranks_it_low(assistant):
 
 def test_passages_are_exact_slices_of_their_notes(assistant):
     from conftest import CORPUS
+
     from assistant.corpus import load_corpus
 
     bodies = {d.doc_id: d.body for d in load_corpus(CORPUS)[0]}
     for p in assistant.retriever.retrieve("Who rents GPUs to Meta?"):
-        assert bodies[p.doc_id][p.start:p.start + len(p.text)] == p.text
+        assert bodies[p.doc_id][p.start : p.start + len(p.text)] == p.text
 
 
 def test_publisher_and_date_filters(assistant):

@@ -29,11 +29,14 @@ Zephyr Labs in the third quarter of 2026 from a Lambda data center in Kansas Cit
 def tiny_pdf(lines: list[str]) -> bytes:
     """A one-page PDF with Helvetica text, written by hand."""
     content = "BT /F1 12 Tf 72 720 Td " + " ".join(f"({line}) Tj 0 -18 Td" for line in lines) + " ET"
-    objects = ["<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-               "/Resources << /Font << /F1 5 0 R >> >> >>",
-               f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
-               "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        "/Resources << /Font << /F1 5 0 R >> >> >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
     out, offsets = b"%PDF-1.4\n", []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -68,7 +71,8 @@ def news_site():
 @pytest.fixture
 def api(small_corpus, tmp_path):
     (small_corpus / "entities.yaml").write_text(
-        (small_corpus / "entities.yaml").read_text() + "Lambda: {kind: neocloud, aliases: []}\n", encoding="utf-8")
+        (small_corpus / "entities.yaml").read_text() + "Lambda: {kind: neocloud, aliases: []}\n", encoding="utf-8"
+    )
     assistant = Assistant(Settings(data_dir=tmp_path / "data", corpus_dir=small_corpus, allow_private_urls=True))
     return TestClient(build_api(assistant)), assistant
 
@@ -78,8 +82,9 @@ def test_openai_client_gets_a_cited_answer_and_structured_citations(app_url):
 
     client = openai.OpenAI(base_url=f"{app_url}v1", api_key="unused-locally")
     assert {m.id for m in client.models.list()} >= {"assistant", "assistant-extractive"}
-    reply = client.chat.completions.create(model="assistant", messages=[
-        {"role": "user", "content": "What did AMD agree to supply to OpenAI?"}])
+    reply = client.chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": "What did AMD agree to supply to OpenAI?"}]
+    )
     content = reply.choices[0].message.content
     assert "6 GW" in content and "[1]" in content and "\n\nSources:\n[1] " in content
     assert reply.citations[0]["verified"] and reply.citations[0]["number"] == 1
@@ -89,10 +94,15 @@ def test_openai_client_streams_and_gets_citations_in_the_last_chunk(app_url):
     import openai
 
     client = openai.OpenAI(base_url=f"{app_url}v1", api_key="unused-locally")
-    stream = client.chat.completions.create(model="assistant", stream=True, messages=[
-        {"role": "user", "content": "Who supplies compute to Anthropic?"},
-        {"role": "assistant", "content": "(earlier answer)"},
-        {"role": "user", "content": "And OpenAI?"}])
+    stream = client.chat.completions.create(
+        model="assistant",
+        stream=True,
+        messages=[
+            {"role": "user", "content": "Who supplies compute to Anthropic?"},
+            {"role": "assistant", "content": "(earlier answer)"},
+            {"role": "user", "content": "And OpenAI?"},
+        ],
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     last = chunks[-1]
@@ -109,7 +119,9 @@ def test_rest_errors_are_json_with_the_right_status(api):
     assert client.post("/api/ask", json={"question": "x" * 5000}).json()["error"]["type"] == "QuestionError"
     bad = client.post("/api/ask", json={"nope": 1})
     assert bad.status_code == 422 and "question" in bad.json()["error"]["message"]
-    unknown = client.post("/v1/chat/completions", json={"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]})
+    unknown = client.post(
+        "/v1/chat/completions", json={"model": "gpt-9", "messages": [{"role": "user", "content": "hi"}]}
+    )
     assert unknown.status_code == 404 and "not found" in unknown.json()["error"]["message"]
     assert client.get("/api/deals", params={"as_of": "soon"}).status_code == 400
 
@@ -139,11 +151,17 @@ def test_a_web_page_becomes_searchable_and_citable_without_a_restart(api, news_s
 
 def test_an_uploaded_pdf_becomes_searchable_and_citable(api):
     client, _ = api
-    pdf = tiny_pdf(["Crusoe will deliver 300 MW of power to Orbital Robotics in Wyoming.",
-                    "The Orbital Robotics campus opens in 2027."])
+    pdf = tiny_pdf(
+        [
+            "Crusoe will deliver 300 MW of power to Orbital Robotics in Wyoming.",
+            "The Orbital Robotics campus opens in 2027.",
+        ]
+    )
     done = client.post("/api/upload", files={"file": ("orbital.pdf", pdf, "application/pdf")})
     assert done.status_code == 200, done.text
-    answer = client.post("/api/ask", json={"question": "How much power will Crusoe deliver to Orbital Robotics?"}).json()
+    answer = client.post(
+        "/api/ask", json={"question": "How much power will Crusoe deliver to Orbital Robotics?"}
+    ).json()
     assert "300 MW" in answer["text"] and answer["citations"][0]["doc_id"] == "added/orbital.pdf"
 
 
@@ -159,8 +177,12 @@ def test_uploads_are_limited_in_type_and_size(api, small_corpus):
 def test_url_ingestion_refuses_other_schemes_and_private_addresses(small_corpus, tmp_path):
     strict = Assistant(Settings(data_dir=tmp_path / "d", corpus_dir=small_corpus))
     client = TestClient(build_api(strict))
-    for url, words in [("file:///etc/passwd", "only http"), ("ftp://example.com/x", "only http"),
-                       ("http://127.0.0.1:1/x", "private or local"), ("http://10.0.0.7/x", "private or local")]:
+    for url, words in [
+        ("file:///etc/passwd", "only http"),
+        ("ftp://example.com/x", "only http"),
+        ("http://127.0.0.1:1/x", "private or local"),
+        ("http://10.0.0.7/x", "private or local"),
+    ]:
         reply = client.post("/api/ingest", json={"urls": [url]})
         assert reply.status_code == 422 and words in reply.json()["error"]["message"]
 
@@ -197,11 +219,12 @@ def test_fuzzed_requests_never_cause_a_server_error(api):
             continue  # these write to the corpus; the tests above cover them
 
         @given(case=operation.as_strategy())
-        @fuzz_settings(max_examples=15, deadline=None, database=None,
-                       suppress_health_check=list(HealthCheck))
+        @fuzz_settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
         def check(case):
             response = case.call()
-            assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text[:200]}"
+            assert response.status_code < 500, (
+                f"{case.method} {case.path}: {response.status_code} {response.text[:200]}"
+            )
             if response.status_code >= 400:
                 assert "error" in response.json()
 
