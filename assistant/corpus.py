@@ -16,7 +16,7 @@ from pathlib import Path
 from assistant.entities import EntityTable
 from assistant.errors import CorpusError
 from assistant.readers import SUFFIXES, read_file, title_of
-from assistant.types import KINDS_OF_SOURCE, STATUSES, DealEntry, Document
+from assistant.types import DEAL_TYPES, KINDS_OF_SOURCE, STATUSES, DealEntry, Document
 
 REQUIRED = ("title", "publisher", "url", "published", "kind", "companies")
 DEAL_REQUIRED = ("supplier", "customer", "resource", "status", "quote")
@@ -97,6 +97,9 @@ def _deal(doc_id: str, i: int, raw: object, body: str, entities: EntityTable) ->
     status = _text(raw["status"])
     if status not in STATUSES:
         raise CorpusError(f"{where}.status: {status!r} is not one of {', '.join(STATUSES)}")
+    kind = _text(raw.get("type")) or "compute"
+    if kind not in DEAL_TYPES:
+        raise CorpusError(f"{where}.type: {kind!r} is not one of {', '.join(DEAL_TYPES)}")
     quote = _text(raw["quote"])
     if quote not in body:
         raise CorpusError(f"{where}.quote: not found word for word in the body: {quote[:60]!r}")
@@ -108,6 +111,7 @@ def _deal(doc_id: str, i: int, raw: object, body: str, entities: EntityTable) ->
         announced=iso_date(raw.get("announced"), f"{where}.announced"),
         status=status,
         quote=quote,
+        type=kind,
     )
 
 

@@ -186,6 +186,8 @@ def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> D
         scale=latest[0].get("scale") or entries[0].get("scale") or "",
         announced=announced[0] if announced else None,
         status=latest[0]["status"],
+        type=Counter(e.get("type") or "compute" for e in entries).most_common(1)[0][0],
+        origin="ledger" if any(e.get("origin", "ledger") == "ledger" for e in entries) else "extracted",
         evidence=tuple(sorted((ev for _, ev in group), key=lambda ev: (ev.published or "9999", ev.doc_id))),
     )
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 Status = Literal["rumored", "reported", "announced", "operational", "stalled", "ended", "denied"]
 STATUSES: tuple[str, ...] = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 KINDS_OF_SOURCE: tuple[str, ...] = ("report", "press-release", "filing", "analysis", "article", "document")
+DEAL_TYPES: tuple[str, ...] = ("compute", "investment", "financing", "backstop")
+ORIGINS: tuple[str, ...] = ("ledger", "extracted")
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class DealEntry:
     announced: str | None
     status: str
     quote: str
+    type: str = "compute"  # one of DEAL_TYPES
+    origin: str = "ledger"  # "ledger" (written in front matter) or "extracted" (read from the text)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,8 @@ class Deal:
     announced: str | None
     status: str
     evidence: tuple[Evidence, ...]
+    type: str = "compute"  # one of DEAL_TYPES
+    origin: str = "ledger"  # "extracted" when no reviewed ledger entry states it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +123,59 @@ class Conflict:
     customer: str
     attribute: str
     claims: tuple[tuple[str, int], ...]  # (claim, citation number)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The typed reading of a standalone question: what is asked, about whom, within which limits.
+
+    `intent` is one of INTENTS; `attribute` one of ATTRIBUTES ("" when the question asks for no single detail).
+    """
+
+    intent: str = "facts"
+    companies: tuple[str, ...] = ()  # canonical names in question order
+    suppliers: tuple[str, ...] = ()  # companies asked about in the supplier role
+    customers: tuple[str, ...] = ()  # companies asked about in the customer role
+    excluded: tuple[str, ...] = ()  # companies left out ("apart from Google")
+    resources: tuple[str, ...] = ()  # products or resources asked about ("TPU", "GPU", "data center")
+    excluded_resources: tuple[str, ...] = ()  # "excluding GPUs"
+    kinds: tuple[str, ...] = ()  # company kinds ("lab", "cloud", "chipmaker", "neocloud", ...)
+    deal_types: tuple[str, ...] = ()  # DEAL_TYPES asked about; empty = the intent's default
+    as_of: str | None = None  # only sources published by then
+    since: str | None = None  # only deals announced on or after
+    until: str | None = None  # only deals announced on or before
+    attribute: str = ""  # the detail asked for
+    threshold: tuple[str, float] | None = None  # ("GW", 1.0) for "deals over 1 GW"
+    confidence: float = 0.0  # how sure the intent reading is (0..1)
+    reader: str = "rules"  # what produced the intent: "examples" (meaning) or "rules" (fallback)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> Plan:
+        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in cls.__dataclass_fields__}
+        return cls(**fields)
+
+
+INTENTS: tuple[str, ...] = (
+    "facts",
+    "suppliers_of",
+    "customers_of",
+    "between",
+    "intersection",
+    "excluding",
+    "count",
+    "total",
+    "compare",
+    "timeline",
+    "changed_since",
+    "status",
+    "reason",
+    "article",
+    "out_of_scope",
+)
+ATTRIBUTES: tuple[str, ...] = ("", "amount", "power", "chips", "date", "duration", "price", "status", "reason")
 
 
 @dataclass(frozen=True)
@@ -136,6 +195,9 @@ class Answer:
     corpus_version: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     route: str = "retrieval"
+    plan: Plan | None = None
+    missing: tuple[str, ...] = ()  # what the question asked that no source gives
+    details: str = ""  # the complete list behind a budgeted answer (Markdown), when the text is shortened
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Answer:
@@ -157,6 +219,9 @@ class Answer:
             corpus_version=record.get("corpus_version", ""),
             timings=dict(record.get("timings", {})),
             route=record.get("route", "retrieval"),
+            plan=Plan.from_dict(record["plan"]) if record.get("plan") else None,
+            missing=tuple(record.get("missing", ())),
+            details=record.get("details", ""),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -175,6 +240,9 @@ class Answer:
             "conflicts": [asdict(c) for c in self.conflicts],
             "passages": [asdict(p) for p in self.passages],
             "timings": dict(self.timings),
+            "plan": self.plan.to_dict() if self.plan else None,
+            "missing": list(self.missing),
+            "details": self.details,
         }
 
 
