@@ -12,10 +12,11 @@ from assistant.chat import Chat, final_answer
 from assistant.condense import condense
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
+from assistant.relations import rules_plan
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.store import Store
-from assistant.types import Answer, IngestReport, TextDelta, Turn
+from assistant.types import Answer, Deal, IngestReport, Plan, TextDelta, Turn
 
 
 class Assistant:
@@ -111,17 +112,30 @@ class Assistant:
         publisher: str | None = None,
         company: str | None = None,
         top_k: int | None = None,
+        plan: Plan | None = None,
     ) -> Iterator[TextDelta | Answer]:
         filters = _filters(as_of, publisher, company, self.entities)
-        ctx = Context(
+        yield from stream_answer(question, standalone, self._context(top_k), filters, plan=plan)
+
+    def _context(self, top_k: int | None = None) -> Context:
+        """The one place an answer's parts are put together."""
+        return Context(
             retriever=self.retriever,
             vectors=self.vectors,
             entities=self.entities,
             top_k=top_k or self.settings.top_k,
             llm=self.llm,
             graph=self.graph,
+            read_plan=self.plan,
         )
-        yield from stream_answer(question, standalone, ctx, filters)
+
+    def plan(self, question: str) -> Plan:
+        """The typed reading of a standalone question (intent, companies and roles, filters, attribute)."""
+        try:
+            from assistant.plan import read_plan
+        except ImportError:
+            return rules_plan(question, self.entities)
+        return read_plan(question, self.entities, self.vectors)
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 
@@ -141,6 +155,22 @@ class Assistant:
         return self.graph.deals(
             supplier=supplier, customer=customer, as_of=cutoff.before if cutoff else None, status=status
         )
+
+    def companies(self, kind: str | None = None) -> list[str]:
+        """Every company of the entity table (of one kind, e.g. "lab"), sorted."""
+        return self.graph.companies(kind)
+
+    def company_kind(self, name: str) -> str | None:
+        """The kind of a company ("lab", "cloud", "chipmaker", ...), None when unknown."""
+        return self.graph.kind(self.entities.resolve(name) or name)
+
+    def conflicts(self, deal: Deal) -> list[tuple[str, list]]:
+        """(what, evidence on each side) where the sources disagree about `deal`."""
+        return self.graph.conflicts(deal)
+
+    def index_state(self) -> dict:
+        """The store's state record (version, counts) for status displays."""
+        return self.store.state()
 
     def sources(self) -> list[dict]:
         """One record per indexed document: id, title, publisher, url, published, companies, chunks."""

@@ -56,6 +56,7 @@ def verify(
     by_new = {new: passages[old - 1] for old, new in mapping.items()}
     verdicts: list[Verdict] = []
     quotes: dict[int, tuple[float, tuple[int, int]]] = {}
+    used: dict[int, list[tuple[int, int]]] = {}  # every span that served a claim, per citation
     support: dict[int, list[bool]] = {}
     pieces: list[str] = []
     cursor = 0
@@ -68,6 +69,8 @@ def verify(
         for n, (score, span) in spans.items():
             if n not in quotes or score > quotes[n][0]:
                 quotes[n] = (score, span)
+            if span not in used.setdefault(n, []):
+                used[n].append(span)
         for n in numbers:
             support.setdefault(n, []).append(verdict.supported)
         pieces.append(text[cursor:end])
@@ -89,6 +92,7 @@ def verify(
                 published=passage.published,
                 quote=passage.text[lo:hi],
                 verified=all(support.get(n, [False])),
+                quotes=tuple(dict.fromkeys(passage.text[a:b] for a, b in sorted(used.get(n, [(lo, hi)])))),
             )
         )
     return "".join(pieces), citations, verdicts

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from assistant.citations import renumber
 from assistant.settings import Settings
-from assistant.types import Passage, TextDelta, Turn
+from assistant.types import Passage, Plan, TextDelta, Turn
 
 SYSTEM_PROMPT = """You answer questions about AI compute supply deals (who supplies GPUs, TPUs, Trainium, \
 cloud capacity, data centres or power to whom, how much, since when) using only the numbered sources \
@@ -44,12 +44,34 @@ def sources_block(passages: list[Passage]) -> str:
     return "<sources>\n" + "\n\n".join(parts) + "\n</sources>"
 
 
-def messages_for(question: str, passages: list[Passage], graph_facts: str = "") -> list[dict]:
+def messages_for(question: str, passages: list[Passage], graph_facts: str = "", plan: Plan | None = None) -> list[dict]:
+    """The system rules and one user message: numbered sources, facts computed from the deal ledger over the
+    same numbers, how the question was read, and the question."""
     user = sources_block(passages)
     if graph_facts:
-        user += f"\n\nDeal ledger entries (already cited with the same numbers):\n{graph_facts}"
+        user += (
+            "\n\nFacts computed from the deal ledger, citing the sources above by the same numbers "
+            "(start from these; keep their figures and citations):\n" + graph_facts
+        )
+    if plan is not None:
+        user += f"\n\nHow the question was read: {plan_line(plan)}"
     user += f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def plan_line(plan: Plan) -> str:
+    """'intent total; customers OpenAI; asks for power' — the reading of the question, for the model."""
+    parts = [f"intent {plan.intent}"]
+    for name in ("suppliers", "customers", "companies", "excluded", "resources", "kinds"):
+        values = getattr(plan, name)
+        if values:
+            parts.append(f"{name} {', '.join(values)}")
+    for name in ("as_of", "since", "until"):
+        if getattr(plan, name):
+            parts.append(f"{name.replace('_', ' ')} {getattr(plan, name)}")
+    if plan.attribute:
+        parts.append(f"asks for {plan.attribute} (say plainly if no source gives it)")
+    return "; ".join(parts)
 
 
 class LiveRenumber:
@@ -98,15 +120,19 @@ class LLMDrafter:
             max_retries=1,
         )
 
-    def stream_draft(self, question: str, passages: list[Passage], graph_draft=None) -> Iterator[TextDelta]:
-        """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice)."""
+    def stream_draft(
+        self, question: str, passages: list[Passage], facts: str = "", plan: Plan | None = None
+    ) -> Iterator[TextDelta]:
+        """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice).
+
+        `facts` are graph facts already citing `passages` by number; `plan` is how the question was read."""
         started = time.monotonic()
         live = LiveRenumber(len(passages))
         raw = ""
         finished = False
         try:
             stream = self.client.chat.completions.create(
-                model=self.model, messages=messages_for(question, passages), stream=True, temperature=0
+                model=self.model, messages=messages_for(question, passages, facts, plan), stream=True, temperature=0
             )
             for chunk in stream:
                 if time.monotonic() - started > self.timeout:

@@ -10,7 +10,7 @@ LAYERS = [
     {"entities", "readers", "corpus", "corpus_add"},
     {"embedding", "store", "ingest"},
     {"retrieve"},
-    {"extractive", "citations", "graph", "relations", "llm"},
+    {"extractive", "citations", "graph", "relations", "compose", "plan", "llm"},
     {"answer"},
     {"condense", "chat"},
     {"api"},
