@@ -55,6 +55,8 @@ _STATES = {
 def states(attribute: str, text: str) -> bool:
     """Whether `text` gives the detail `attribute` asks for ("price": "$920 million per month")."""
     pattern = _STATES.get(attribute)
+    if attribute == "price":  # the price of a share is not the price of compute
+        text = re.sub(r"\b(?:exercise |share[- ])price\b|\bper share\b", "", text, flags=re.I)
     return True if pattern is None else bool(pattern.search(text))
 
 
@@ -244,7 +246,7 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
         deals.sort(key=_significance)
     lead = _lead(plan, sel, len(by_name))
     rows = {
-        name: [deal_row(_name_for(name, i), d, graph, sources) for i, d in enumerate(deals)]
+        name: [deal_row(_name_for(_surface(name, d, graph), i), d, graph, sources) for i, d in enumerate(deals)]
         for name, deals in by_name.items()
     }
     investments: dict[str, list[Deal]] = {}
@@ -516,6 +518,16 @@ def _counterpart(deal: Deal, role: str) -> str:
     if role in ("supplier", "customer"):
         return getattr(deal, role)
     return f"{deal.supplier} to {deal.customer}"
+
+
+def _surface(name: str, deal: Deal, graph: DealGraph) -> str:
+    """The company as the deal's main quote names it when that name extends ours ("Google Cloud")."""
+    quote = consensus(list(deal.evidence)).quote
+    for start, end, canonical in graph.entities.spans(quote):
+        written = quote[start:end]
+        if canonical == name and written.startswith(name) and len(written) > len(name):
+            return written
+    return name
 
 
 def _name_for(name: str, index: int) -> str:
