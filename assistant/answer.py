@@ -138,8 +138,6 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
         return compose.compare_answer(plan, selection, graph)
     if plan.intent == "status":
         return compose.status_answer(plan, selection, graph, question)
-    if not selection.deals:
-        return None
     return compose.list_answer(plan, selection, graph)
 
 

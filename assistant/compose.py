@@ -21,6 +21,12 @@ BUDGET_WORDS = 200  # visible words of a list answer; the complete list goes to 
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
 _MONTHS = "January February March April May June July August September October November December".split()
 _NOUN = {"chips": " chips"}
+_VERBS = {  # deal type -> (what the supplier side does, what the customer side does)
+    "compute": ("supply compute to", "get compute from"),
+    "investment": ("invest in", "are invested in by"),
+    "financing": ("finance", "are financed by"),
+    "backstop": ("backstop", "are backstopped by"),
+}
 _KIND = {"power": "w", "chips": "n", "amount": "usd"}
 _LABEL = {
     "amount": "amount",
@@ -453,10 +459,12 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
         lead = f"{count} {label} {verb} {_join(sel.targets, 'and')}"
     elif plan.intent == "between":
         lead = f"Yes, the sources record {len(sel.deals)} deals between {_join(sel.targets, 'and')}"
-    elif sel.role == "customer":
-        lead = f"The sources name {count} {label} that get compute from {target}"
+    elif count == 0:
+        lead = f"The sources record no compute supply {'from' if sel.role == 'customer' else 'to'} {target}"
     else:
-        lead = f"The sources name {count} {label} that supply compute to {target}"
+        gives, gets = _VERBS.get(plan.deal_types[0] if plan.deal_types else "compute", _VERBS["compute"])
+        verb = gets if sel.role == "customer" else gives
+        lead = f"The sources name {count} {label} that {verb} {target}"
     if plan.excluded:
         lead += f", leaving out {_join(plan.excluded, 'and')}"
     if plan.as_of:

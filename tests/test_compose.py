@@ -23,8 +23,10 @@ def _rows(text: str) -> list[str]:
 
 
 def _all_verified(answer) -> bool:
-    return bool(answer.citations) and all(c.verified for c in answer.citations) and all(
-        v.supported for v in answer.verdicts
+    return (
+        bool(answer.citations)
+        and all(c.verified for c in answer.citations)
+        and all(v.supported for v in answer.verdicts)
     )
 
 
