@@ -9,11 +9,13 @@ from harness import free_port, run_cli, subprocess_env
 
 def run(*args: str, data_dir, extra_env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
     env = subprocess_env(
-        ASSISTANT_DATA_DIR=str(data_dir),
-        ASSISTANT_CORPUS_DIR=str(CORPUS),
-        # No running server on this port: every command answers in its own process.
-        ASSISTANT_PORT=str(free_port()),
-        **(extra_env or {}),
+        **{
+            "ASSISTANT_DATA_DIR": str(data_dir),
+            "ASSISTANT_CORPUS_DIR": str(CORPUS),
+            # No running server on this port: every command answers in its own process.
+            "ASSISTANT_PORT": str(free_port()),
+            **(extra_env or {}),
+        }
     )
     return run_cli(*args, env=env, timeout=timeout)
 
