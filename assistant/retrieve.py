@@ -1,20 +1,26 @@
 """question -> ranked Passages: dense (Chroma) + BM25 fused by reciprocal rank.
 
-The only place llama-index nodes become the project's own `Passage` values. The lexical index
-is rebuilt from the store whenever the store's ingest stamp changes, so several processes that
-share one Chroma server all see the same corpus.
+The only place llama-index nodes become the project's own `Passage` values. When the store's
+ingest stamp changes, the lexical index, document table and sentence vectors are updated for the
+documents that ingest changed (read from the store's change log), so several processes that share
+one store all see the same corpus without reloading all of it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import threading
-from dataclasses import dataclass
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 
-from assistant.errors import NotIndexedError
+from assistant.errors import AssistantError, NotIndexedError, StoreError
 from assistant.store import Store
 from assistant.types import Passage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,19 @@ class Filters:
         return any((self.companies, self.publisher, self.after, self.before, self.kinds, self.doc_ids))
 
 
+@dataclass
+class _Doc:
+    """What the retriever holds for one document: its chunks as nodes, BM25 tokens, sentence vectors."""
+
+    meta: dict
+    nodes: list = field(default_factory=list)
+    entries: list = field(default_factory=list)  # the BM25 corpus rows, one per node
+    tokens: list = field(default_factory=list)  # stemmed words, one list per node
+    sentences: list = field(default_factory=list)  # (sentence text, unit vector)
+    text: str = ""  # lower-cased words of chunks, title and publisher
+    words: frozenset = frozenset()
+
+
 class Retriever:
     """Hybrid retriever over the store's active collection."""
 
@@ -54,126 +73,250 @@ class Retriever:
         self.embedder = embedder
         self.top_k = top_k
         self._lock = threading.Lock()
-        self._stamp: object = None
+        self._stamp: tuple = (None, None)
+        self._client: object = None
+        self._docs: dict[str, _Doc] = {}
+        self._word_counts: Counter = Counter()
         self.documents: dict[str, dict] = {}
         self.nodes: list = []
         self.vocabulary: frozenset[str] = frozenset()
         self.sentence_vectors: dict = {}
         self.text = ""
         self.version = ""
+        self.last_refresh: dict = {}  # what the latest update loaded and how long it took
+        self.ready = threading.Event()  # set once the indexes are loaded
 
-    def refresh(self) -> None:
-        """Reload nodes, the BM25 index and the document table if the store changed since last time."""
+    def refresh(self) -> bool:
+        """Bring nodes, BM25, sentence vectors and the document table up to the store's stamp.
+
+        Only documents named in the store's change log since our stamp are read again; a new
+        collection (a rebuild) or a gap in the log reloads everything. True when anything changed.
+        """
         state = self.store.state()
         stamp = (state.get("collection"), state.get("ingested_at"))
-        if stamp == self._stamp:
-            return
+        if stamp == self._stamp and self._client is self.store.client:
+            return False
         with self._lock:
-            if stamp == self._stamp:
-                return
-            self._load(state)
+            if stamp == self._stamp and self._client is self.store.client:
+                return False
+            began = time.perf_counter()
+            collection = self.store.collection()
+            changed = None
+            if self._stamp[0] is not None:
+                changed = self.store.changed_since(self._stamp[0], self._stamp[1], state)
+            if changed is None:
+                self._docs, self._word_counts = {}, Counter()
+                self._update(collection, None)
+            else:
+                self._update(collection, sorted(changed))
+            if changed is not None and state.get("chunks") is not None and len(self.nodes) != int(state["chunks"]):
+                # A write the log does not cover (two writers on a server at once): read everything.
+                self._docs, self._word_counts = {}, Counter()
+                self._update(collection, None)
+                changed = None
+            self._attach(collection)
             self._stamp = stamp
+            self.last_refresh = {
+                "documents": len(self._docs) if changed is None else len(changed),
+                "full": changed is None,
+                "seconds": round(time.perf_counter() - began, 3),
+            }
+        return True
 
-    def _load(self, state: dict) -> None:
+    def _update(self, collection, doc_ids: list[str] | None) -> None:
+        """Replace the named documents (all when None) with what the store holds now."""
+        records = self.store.records(collection, doc_ids)
+        vectors = self.store.sentence_vectors(collection.name, doc_ids)
+        fresh = _documents(records, vectors)
+        for doc_id in fresh.keys() | set(doc_ids or ()):
+            old = self._docs.pop(doc_id, None)
+            if old is not None:
+                self._word_counts.subtract(old.words)
+        for doc_id, doc in fresh.items():
+            self._docs[doc_id] = doc
+            self._word_counts.update(doc.words)
+        self._word_counts = +self._word_counts  # drop words no document has any more
+        self._assemble()
+
+    def _assemble(self) -> None:
+        """The whole-corpus views, rebuilt from the per-document parts (no store reads, no tokenising)."""
+        import bm25s
+
+        docs = list(self._docs.values())
+        nodes = [n for d in docs for n in d.nodes]
+        documents = {d.meta["doc_id"]: d.meta for d in docs}
+        bm25 = None
+        if nodes:
+            bm25 = bm25s.BM25()
+            bm25.index([t for d in docs for t in d.tokens], show_progress=False)
+            # Per-query retrievers reuse this index; they need its corpus to map hits back to nodes.
+            bm25.corpus = [e for d in docs for e in d.entries]
+        sentence_vectors = {text: vector for d in docs for text, vector in d.sentences}
+        # Every indexed word, and the whole text with spaces collapsed, for "is this name in the corpus?" checks.
+        text = " ".join(d.text for d in docs)
+        version = ""
+        if documents:
+            version = hashlib.sha256(
+                "".join(sorted(d["content_hash"] for d in documents.values())).encode()
+            ).hexdigest()[:12]
+        self.nodes, self.documents, self._bm25 = nodes, documents, bm25
+        self.sentence_vectors, self.text, self.version = sentence_vectors, text, version
+        self.vocabulary = frozenset(self._word_counts)
+
+    def _attach(self, collection) -> None:
         from llama_index.core import VectorStoreIndex
-        from llama_index.core.vector_stores.utils import metadata_dict_to_node
-        from llama_index.retrievers.bm25 import BM25Retriever
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        collection = self.store.collection()
-        records = self.store.records(collection)
-        if not records["ids"]:
-            self.nodes, self.documents, self.vocabulary, self.text, self.version = [], {}, frozenset(), "", ""
-            self.sentence_vectors = {}
-            return
-        nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
-        documents: dict[str, dict] = {}
-        for meta in records["metadatas"]:
-            doc = documents.setdefault(meta["doc_id"], {"chunks": 0})
-            doc.update(
-                {k: v for k, v in meta.items() if not k.startswith("_") and k not in ("start", "end", "chunk_index")}
-            )
-            doc["chunks"] += 1
-        self.nodes = nodes
-        self.documents = documents
-        self.sentence_vectors = self._sentence_vectors(collection.name, nodes)
-        # Every indexed word, and the whole text with spaces collapsed, for "is this name in the corpus?" checks.
-        self.text = " ".join(
-            " ".join(
-                [*records["documents"], *(f"{d.get('title', '')} {d.get('publisher', '')}" for d in documents.values())]
-            )
-            .lower()
-            .split()
-        )
-        self.vocabulary = frozenset(re.findall(r"[a-z0-9]+", self.text))
-        self.version = hashlib.sha256(
-            "".join(sorted(d["content_hash"] for d in documents.values())).encode()
-        ).hexdigest()[:12]
-        self.bm25 = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=min(len(nodes), 50))
-        # Per-query retrievers reuse this bm25s index; they need its corpus to map hits back to nodes.
-        self.bm25.bm25.corpus = self.bm25.corpus
-        self.index = VectorStoreIndex.from_vector_store(
+        self._index = VectorStoreIndex.from_vector_store(
             ChromaVectorStore(chroma_collection=collection), embed_model=self.embedder
         )
+        self._client = self.store.client
 
-    def _sentence_vectors(self, collection: str, nodes: list) -> dict:
-        """Sentence text -> unit vector, as embedded at ingest (empty for stores built without them)."""
-        import numpy as np
+    @property
+    def index(self):
+        """The dense llama-index index over the active collection (loaded on first use)."""
+        self.refresh()
+        return self._index
 
-        from assistant import sentences
+    def watch(self, interval: float = 1.0, on_change=None) -> threading.Thread:
+        """Load the indexes now in the background, then keep them current; `ready` is set after the first load.
 
-        table = self.store.sentence_vectors(collection)
-        out = {}
-        for node in nodes:
-            text = node.get_content()
-            for start, end in sentences.spans(text):
-                vector = table.get((node.node_id, start))
-                if vector is not None:
-                    out[text[start:end]] = np.asarray(vector, dtype=np.float32)
-        return out
+        `on_change()` runs after each update (to rebuild what depends on the documents, e.g. the deal graph).
+        """
+
+        def loop() -> None:
+            problem = ""
+            while True:
+                try:
+                    if self.refresh() or not self.ready.is_set():
+                        if on_change is not None:
+                            on_change()
+                        self.ready.set()
+                    problem = ""
+                except AssistantError as exc:
+                    if str(exc) != problem:  # say it once, not every second
+                        log.warning("keeping the index current failed: %s", exc)
+                    problem = str(exc)
+                time.sleep(interval)
+
+        thread = threading.Thread(target=loop, name="index-watch", daemon=True)
+        thread.start()
+        return thread
 
     def retrieve(
         self, question: str, filters: Filters | None = None, top_k: int | None = None, embedding=None
     ) -> list[Passage]:
         """The `top_k` best passages for `question` among documents `filters` admits."""
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import QueryFusionRetriever
-        from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-        from llama_index.retrievers.bm25 import BM25Retriever
+        from llama_index.core.schema import QueryBundle
 
         self.refresh()
         if not self.nodes:
             raise NotIndexedError("the index is empty: run `assistant ingest` (or add files to the corpus folder)")
         k = top_k or self.top_k
-        vector_kwargs: dict = {"similarity_top_k": k * 2}
         meta_filters = None
         if filters:
             allowed = [d for d, meta in self.documents.items() if filters.admits(meta)]
             if not allowed:
                 return []
-            meta_filters = MetadataFilters(
-                filters=[MetadataFilter(key="doc_id", value=allowed, operator=FilterOperator.IN)]
-            )
+            meta_filters = _doc_filter(allowed)
+        bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
+        try:
+            hits = self.store._guard(lambda: self._fusion(k, meta_filters).retrieve(bundle))
+        except StoreError:
+            if not self.store.embedded:
+                raise
+            # The embedded client went stale (another process wrote the folder): reopen it and try once more.
+            log.warning("the embedded store changed underneath; reopening it")
+            self.store.reopen()
+            self.refresh()
+            hits = self.store._guard(lambda: self._fusion(k, meta_filters).retrieve(bundle))
+        if filters:
+            hits = [h for h in hits if filters.admits(h.node.metadata)]
+        return [_passage(hit) for hit in hits[:k]]
+
+    def _fusion(self, k: int, meta_filters):
+        from llama_index.core.llms import MockLLM
+        from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.retrievers.bm25 import BM25Retriever
+
+        vector_kwargs: dict = {"similarity_top_k": k * 2}
+        if meta_filters is not None:
             vector_kwargs["filters"] = meta_filters
         # A fresh retriever per call over the shared bm25s index: cheap, and safe across threads.
         lexical = BM25Retriever(
-            existing_bm25=self.bm25.bm25, similarity_top_k=min(k * 2, len(self.nodes)), filters=meta_filters
+            existing_bm25=self._bm25, similarity_top_k=min(k * 2, len(self.nodes)), filters=meta_filters
         )
-        fusion = QueryFusionRetriever(
-            [self.index.as_retriever(**vector_kwargs), lexical],
+        return QueryFusionRetriever(
+            [self._index.as_retriever(**vector_kwargs), lexical],
             mode="reciprocal_rerank",
             similarity_top_k=k,
             num_queries=1,
             use_async=False,
             llm=MockLLM(),
         )
-        from llama_index.core.schema import QueryBundle
 
-        bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
-        hits = self.store._guard(lambda: fusion.retrieve(bundle))
-        if filters:
-            hits = [h for h in hits if filters.admits(h.node.metadata)]
-        return [_passage(hit) for hit in hits[:k]]
+
+def _doc_filter(allowed: list[str]):
+    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+    return MetadataFilters(filters=[MetadataFilter(key="doc_id", value=allowed, operator=FilterOperator.IN)])
+
+
+def _documents(records: dict, vectors: dict) -> dict[str, _Doc]:
+    """Chunk records and their sentence vectors grouped into per-document parts, in store order."""
+    import bm25s
+    import numpy as np
+    from llama_index.core.schema import MetadataMode
+    from llama_index.core.vector_stores.utils import metadata_dict_to_node, node_to_metadata_dict
+
+    from assistant import sentences
+
+    docs: dict[str, _Doc] = {}
+    nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"], strict=True)]
+    # One tokenising call for all chunks (as llama-index's BM25 retriever does it, title and publisher included).
+    tokens = (
+        bm25s.tokenize(
+            [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
+            stopwords="en",
+            stemmer=_stemmer(),
+            return_ids=False,
+            show_progress=False,
+        )
+        if nodes
+        else []
+    )
+    for node, meta, text, words in zip(nodes, records["metadatas"], records["documents"], tokens, strict=True):
+        doc = docs.get(meta["doc_id"])
+        if doc is None:
+            doc = docs[meta["doc_id"]] = _Doc(meta={"chunks": 0})
+        doc.meta.update(
+            {k: v for k, v in meta.items() if not k.startswith("_") and k not in ("start", "end", "chunk_index")}
+        )
+        doc.meta["chunks"] += 1
+        doc.nodes.append(node)
+        doc.entries.append(node_to_metadata_dict(node) | {"node_id": node.node_id})
+        doc.tokens.append(words)
+        doc.text += " " + text
+        for start, end in sentences.spans(text):
+            vector = vectors.get((node.node_id, start))
+            if vector is not None:
+                doc.sentences.append((text[start:end], np.asarray(vector, dtype=np.float32)))
+    for doc in docs.values():
+        doc.text = " ".join(f"{doc.text} {doc.meta.get('title', '')} {doc.meta.get('publisher', '')}".lower().split())
+        doc.words = frozenset(re.findall(r"[a-z0-9]+", doc.text))
+    return docs
+
+
+_STEMMER: list = []
+
+
+def _stemmer():
+    """The English stemmer llama-index's BM25 retriever uses for queries (made once)."""
+    if not _STEMMER:
+        import Stemmer
+
+        _STEMMER.append(Stemmer.Stemmer("english"))
+    return _STEMMER[0]
 
 
 def _passage(hit) -> Passage:
