@@ -92,6 +92,21 @@ class Retriever:
         Only documents named in the store's change log since our stamp are read again; a new
         collection (a rebuild) or a gap in the log reloads everything. True when anything changed.
         """
+        return self._reopening(self._refresh)
+
+    def _reopening(self, call):
+        """`call()`; if an embedded store fails, reopen its client once and call again."""
+        try:
+            return call()
+        except StoreError:
+            if not self.store.embedded:
+                raise
+            # The embedded client went stale (another process wrote the folder): a fresh one reads it as it is.
+            log.warning("the embedded store changed underneath; reopening it")
+            self.store.reopen()
+            return call()
+
+    def _refresh(self) -> bool:
         state = self.store.state()
         stamp = (state.get("collection"), state.get("ingested_at"))
         if stamp == self._stamp and self._client is self.store.client:
@@ -220,16 +235,12 @@ class Retriever:
                 return []
             meta_filters = _doc_filter(allowed)
         bundle = QueryBundle(query_str=question, embedding=None if embedding is None else [float(x) for x in embedding])
-        try:
-            hits = self.store._guard(lambda: self._fusion(k, meta_filters).retrieve(bundle))
-        except StoreError:
-            if not self.store.embedded:
-                raise
-            # The embedded client went stale (another process wrote the folder): reopen it and try once more.
-            log.warning("the embedded store changed underneath; reopening it")
-            self.store.reopen()
-            self.refresh()
-            hits = self.store._guard(lambda: self._fusion(k, meta_filters).retrieve(bundle))
+
+        def search():
+            self._refresh()
+            return self.store._guard(lambda: self._fusion(k, meta_filters).retrieve(bundle))
+
+        hits = self._reopening(search)
         if filters:
             hits = [h for h in hits if filters.admits(h.node.metadata)]
         return [_passage(hit) for hit in hits[:k]]

@@ -93,13 +93,21 @@ class App:
         assert status == 200, body
         return {c["doc_id"] for c in body["citations"]}
 
-    def wait_for_citation(self, doc_id: str, seconds: float = 30) -> float:
+    def knows(self, doc_id: str) -> bool:
+        """The document is cited for the question, listed among the sources, and its deal is in the graph."""
+        if doc_id not in self.cited():
+            return False
+        listed = self.call("/api/sources")[1]
+        deals = self.call("/api/deals?supplier=Nvidia&customer=Anthropic")[1]
+        return doc_id in {d["doc_id"] for d in listed} and doc_id in json.dumps(deals)
+
+    def wait_until_known(self, doc_id: str, seconds: float = 30) -> float:
         began = time.monotonic()
         while time.monotonic() - began < seconds:
-            if doc_id in self.cited():
+            if self.knows(doc_id):
                 return time.monotonic() - began
             time.sleep(0.2)
-        pytest.fail(f"{doc_id} never cited on port {self.port}")
+        pytest.fail(f"{doc_id} never fully answerable on port {self.port}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -131,13 +139,13 @@ def test_app_on_an_embedded_store_answers_from_files_ingested_by_other_processes
     )
     assert done.returncode == 0, done.stderr
     assert "added 1," in done.stdout and "through the running app" in done.stdout
-    assert "added/quokka.md" in app.cited()
+    assert app.knows("added/quokka.md")
 
     # A process that writes the folder itself (no server on its configured port): the app reopens its client.
     done = _cli("ingest", "--local", str(_note(tmp_path / "inbox", "wombat.md", "Wombat Flats")), env=env)
     assert done.returncode == 0, done.stderr
     assert "through the running app" not in done.stdout
-    app.wait_for_citation("added/wombat.md", seconds=20)
+    app.wait_until_known("added/wombat.md", seconds=20)
     for _ in range(3):
         assert app.cited("Who supplies compute to Anthropic?")
     assert set(app.statuses) == {200}
@@ -170,7 +178,7 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
     assert done.returncode == 0, done.stderr
     assert "added 1," in done.stdout
     for app in replicas:
-        app.wait_for_citation("added/quokka.md", seconds=20)
+        app.wait_until_known("added/quokka.md", seconds=20)
         assert set(app.statuses) == {200}
 
 
