@@ -111,7 +111,7 @@ class Store:
     def reopen(self) -> None:
         """A fresh client. Collections taken from the old one keep working until they are dropped."""
         if self.embedded:
-            from chromadb.api.shared_system_client import SharedSystemClient
+            from chromadb.api.shared_system_client import SharedSystemClient  # type: ignore[import-not-found]
 
             # Chroma shares one in-memory system per folder within a process; forget it so the next
             # client loads the folder from disk (objects still holding the old system keep it).
@@ -197,12 +197,13 @@ class Store:
         it joins a short log next to the stamp, from which readers update only what changed.
         """
         before = self.state()
-        meta = {"collection": name, "ingested_at": time.time(), **extra}
-        meta["changes"] = json.dumps(_log_change(before, name, meta["ingested_at"], changed))
+        at = time.time()
+        meta = {"collection": name, "ingested_at": at, **extra}
+        meta["changes"] = json.dumps(_log_change(before, name, at, changed))
         self._guard(
             lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta], embeddings=[[0.0]])
         )
-        self._write_stamp(meta["ingested_at"])
+        self._write_stamp(at)
         prefix = self.settings.collection
         keep = {name, sentences_name(name)}
         for other in self._guard(self.client.list_collections):
