@@ -18,6 +18,8 @@ from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 
 BUDGET_WORDS = 200  # visible words of a list answer; the complete list goes to the details
+SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
+DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
 _MONTHS = "January February March April May June July August September October November December".split()
 _NOUN = {"chips": " chips"}
@@ -243,34 +245,45 @@ def conflict_records(deal: Deal, graph: DealGraph, sources: Sources) -> list[Con
 
 
 def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources | None = None) -> Composed:
-    """Who supplies whom (or a count of it): a lead sentence, then one bullet per counterpart."""
+    """Who supplies whom (or a count of it): a lead sentence, then one bullet per counterpart.
+
+    At most SHOWN_COUNTERPARTS counterparts (the most reported) get rows in the text, the rest of the rows
+    go to the details, up to DETAILS_ROWS; what is left beyond that is counted in the coverage line."""
     sources = sources or Sources()
-    by_name: dict[str, list[Deal]] = {}
-    for deal in sel.deals:
-        by_name.setdefault(_counterpart(deal, sel.role), []).append(deal)
-    for deals in by_name.values():
+    groups: dict[tuple[str, bool], list[Deal]] = {}
+    for deal in (*sel.deals, *sel.others):
+        groups.setdefault((_counterpart(deal, sel.role), deal.type != _main_type(plan)), []).append(deal)
+    for deals in groups.values():
         deals.sort(key=_significance)
-    lead = _lead(plan, sel, len(by_name))
-    rows = {
-        name: [deal_row(_name_for(_surface(name, d, graph), i), d, graph, sources) for i, d in enumerate(deals)]
-        for name, deals in by_name.items()
-    }
-    investments: dict[str, list[Deal]] = {}
-    for deal in sel.others:
-        investments.setdefault(_counterpart(deal, sel.role), []).append(deal)
-    inv_rows = {
-        name: [deal_row(f"{name} ({d.type})", d, graph, sources) for d in sorted(deals, key=_significance)]
-        for name, deals in sorted(investments.items())
-    }
-    visible = _budgeted(lead, rows, inv_rows)
-    details = _rest(rows, inv_rows, visible)
-    conflicts = [c for d in sel.deals for c in conflict_records(d, graph, sources)]
+    reported = sorted(groups, key=lambda k: (-len({e.doc_id for d in groups[k] for e in d.evidence}), k))
+    shown = sorted(reported[:SHOWN_COUNTERPARTS], key=lambda k: (k[1], k[0]))
+    built: list[Deal] = []
+
+    def rows_of(key: tuple[str, bool], limit: int) -> list[str]:
+        name, apart = key
+        out = []
+        for i, deal in enumerate(groups[key][:limit]):
+            label = f"{name} ({deal.type})" if apart else _name_for(_surface(name, deal, graph), i)
+            out.append(deal_row(label, deal, graph, sources))
+            built.append(deal)
+        return out
+
+    rows = {key: rows_of(key, DETAILS_ROWS) for key in shown}
+    lead = _lead(plan, sel, len({k[0] for k in groups if not k[1]}))
+    visible = _budgeted(lead, rows)
+    hidden = [f"- {r}" for items in rows.values() for r in items if f"- {r}" not in visible]
+    for key in reported[SHOWN_COUNTERPARTS:]:
+        if len(hidden) < DETAILS_ROWS:
+            hidden += [f"- {r}" for r in rows_of(key, DETAILS_ROWS - len(hidden))]
+    hidden = hidden[:DETAILS_ROWS]
+    conflicts = [c for d in dict.fromkeys(built) for c in conflict_records(d, graph, sources)]
+    unlisted = len(sel.deals) + len(sel.others) - (visible.count("\n- ") + len(hidden))
     return Composed(
         text=visible,
         passages=sources.passages(),
-        details=details,
+        details="\n".join(["More deals in the sources:", *hidden]) if hidden else "",
         conflicts=tuple(conflicts),
-        coverage=_coverage(sel, sources, _hidden(rows, inv_rows, visible)),
+        coverage=_coverage(sel, sources, len(hidden), max(unlisted, 0)),
     )
 
 
@@ -474,10 +487,10 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
     return lead + ":"
 
 
-def _budgeted(lead: str, rows: dict[str, list[str]], inv_rows: dict[str, list[str]]) -> str:
+def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]]) -> str:
     """The lead, then rows round by round (each counterpart's most significant deal first) within the budget;
-    every counterpart keeps at least its first row."""
-    groups = [*rows.values(), *inv_rows.values()]
+    every counterpart shown keeps at least its first row."""
+    groups = list(rows.values())
     chosen: list[list[str]] = [[] for _ in groups]
     words = visible_words(lead)
     for depth in range(max((len(g) for g in groups), default=0)):
@@ -491,22 +504,13 @@ def _budgeted(lead: str, rows: dict[str, list[str]], inv_rows: dict[str, list[st
     return "\n".join([lead, *(f"- {r}" for rows_of in chosen for r in rows_of)])
 
 
-def _hidden(rows: dict[str, list[str]], inv_rows: dict[str, list[str]], visible: str) -> int:
-    return sum(1 for items in [*rows.values(), *inv_rows.values()] for r in items if f"- {r}" not in visible)
-
-
-def _rest(rows: dict[str, list[str]], inv_rows: dict[str, list[str]], visible: str) -> str:
-    """The rows the budget left out, as a list of their own ("" when none)."""
-    hidden = [f"- {r}" for items in [*rows.values(), *inv_rows.values()] for r in items if f"- {r}" not in visible]
-    return "\n".join(["More deals in the sources:", *hidden]) if hidden else ""
-
-
-def _coverage(sel: Selection, sources: Sources, hidden: int) -> str:
+def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) -> str:
     passages = sources.passages()
     dated = sorted(p.published for p in passages if p.published)
     span = f", dated {dated[0]} to {dated[-1]}" if dated else ""
     undated = sum(1 for p in passages if not p.published)
     more = f"; {hidden} more in the full list" if hidden else ""
+    more += f"; {unlisted} more in the deal list (assistant deals)" if unlisted else ""
     return (
         f"Coverage: {len(sel.deals) + len(sel.others)} deal(s) from {len(passages)} sources{span}"
         + (f", {undated} undated" if undated else "")
@@ -520,6 +524,10 @@ def _significance(deal: Deal) -> tuple[bool, str]:
     latest = max((e.published or "" for e in deal.evidence), default="")
     day = deal.announced or latest
     return deal.status in ENDED, "".join(str(9 - int(c)) if c.isdigit() else c for c in day) or "~"
+
+
+def _main_type(plan: Plan) -> str:
+    return plan.deal_types[0] if plan.deal_types else "compute"
 
 
 def _counterpart(deal: Deal, role: str) -> str:
