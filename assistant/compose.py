@@ -292,10 +292,20 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
     figures become a range, stalled and ended deals are left out and named."""
     kind = _KIND.get(plan.attribute or "power", "w")
     sources = Sources()
-    groups: dict[tuple[str, str], list[Deal]] = {}
+    # One project reported through several deals (each partner of a joint site) is one addend:
+    # deals whose main source is the same note and whose figure is the same are grouped.
+    groups: dict[tuple[str, float | None], list[Deal]] = {}
     for deal in sel.deals:
         main = consensus(list(deal.evidence))
-        groups.setdefault((main.doc_id, main.quote), []).append(deal)
+        groups.setdefault((main.doc_id, headline_figures(main.quote).get(kind)), []).append(deal)
+    # A figure a later report marks stalled or ended is not counted through an earlier report either.
+    ended = {
+        (d.supplier, d.customer, v)
+        for d in sel.deals
+        if d.status in ENDED
+        for e in d.evidence
+        if (v := headline_figures(e.quote).get(kind)) is not None
+    }
     counted, left_out, silent = [], [], []
     low = high = 0.0
     for deals in groups.values():
@@ -307,11 +317,13 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
                     values.setdefault(value, ev)
         names = _join(dict.fromkeys(_counterpart(d, sel.role) for d in deals))
         if not values:
-            silent.append(names)
+            silent += [_counterpart(d, sel.role) for d in deals]
             continue
         deal = deals[0]
         if deal.status in ENDED:
             left_out.append(deal_row(f"Not counted, {names}", deal, graph, sources))
+            continue
+        if any((d.supplier, d.customer, v) in ended for d in deals for v in values):
             continue
         low, high = low + min(values), high + max(values)
         counted.append(deal_row(names, deal, graph, sources))
@@ -323,7 +335,7 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
     text = "\n".join([lead, *(f"- {r}" for r in counted), *(f"- {r}" for r in left_out)])
     coverage = "Sum of the figures as the sources give them; a range where sources differ; deals may overlap."
     if silent:
-        coverage += f" No figure for: {_join(silent)}."
+        coverage += f" No figure for: {_join(sorted(set(silent)))}."
     return Composed(text=text, passages=sources.passages(), coverage=coverage)
 
 

@@ -178,7 +178,8 @@ def _split(
     deals = [d for d in deals if _admits(plan, d, role, graph)]
     wanted = set(plan.deal_types) or {"compute"}
     if plan.intent in ("between", "compare", "status", "changed_since"):
-        wanted = set(plan.deal_types) or {"compute", "investment", "financing", "backstop"}
+        # About named parties every kind of deal counts: "still investing" may be a compute deal's money.
+        wanted = {"compute", "investment", "financing", "backstop"}
     chosen = tuple(d for d in deals if d.type in wanted)
     others = tuple(d for d in deals if d.type not in wanted)
     return Selection(chosen, others, role, target, targets)

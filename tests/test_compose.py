@@ -141,3 +141,32 @@ def test_excluded_company_is_left_out(assistant):
     answer = _ask(assistant, "Who supplies compute to OpenAI apart from Microsoft?", plan)
     assert "leaving out Microsoft" in answer.text.splitlines()[0]
     assert not any(r.startswith("Microsoft") for r in _rows(answer.text + "\n" + answer.details))
+
+
+def test_a_long_list_keeps_twenty_counterparts_in_the_text_and_the_rest_in_the_details(assistant):
+    import json
+
+    from assistant import citations
+    from assistant.compose import list_answer
+    from assistant.entities import EntityTable
+    from assistant.graph import DealGraph
+    from assistant.relations import select
+
+    names = [f"Supplier{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(30)]
+    table = EntityTable({"Labco": {"kind": "lab"}, **{n: {"kind": "cloud"} for n in names}})
+    documents = {}
+    for i, name in enumerate(names):
+        quote = f"{name} agreed to supply Labco with {i + 1},000 GPUs in May 2025, the outlet reported."
+        deal = {"supplier": name, "customer": "Labco", "resource": "GPUs", "scale": f"{i + 1},000 GPUs"}
+        deal |= {"announced": "2025-05-01", "status": "announced", "quote": quote, "start": 0}
+        documents[f"notes/{name}.md"] = {"title": name, "publisher": "Outlet", "published": "2025-05-02"}
+        documents[f"notes/{name}.md"]["deals"] = json.dumps([deal])
+    graph = DealGraph.from_documents(documents, table)
+    plan = Plan(intent="suppliers_of", customers=("Labco",), companies=("Labco",))
+    composed = list_answer(plan, select(plan, graph), graph)
+    rows, rest = _rows(composed.text), _rows(composed.details)
+    assert composed.text.startswith("The sources name 30 companies that supply compute to Labco:")
+    assert len(rows) == 20 and len(rest) == 10 and visible_words(composed.text) <= 250
+    assert all(any(r.startswith(n) for r in rows + rest) for n in names)
+    text, cites, verdicts = citations.verify(composed.text, list(composed.passages), assistant.vectors, table)
+    assert all(v.supported for v in verdicts) and len(cites) == 20
