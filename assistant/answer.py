@@ -125,13 +125,27 @@ class Context:
     drafters: tuple[Drafter, ...] = field(default=())
 
 
+RELATIONS = frozenset({"suppliers_of", "customers_of", "between", "intersection", "excluding", "count"})
+DETAIL_OF_ONE_DEAL = frozenset({"duration", "price", "reason", "date"})  # no list or verdict gives these
+
+
 def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
-    """The answer the deal graph computes for `plan`; empty text when it records no such deal."""
+    """The answer the deal graph computes for `plan`; empty text when it records no such relation.
+
+    None leaves the question to the quoting drafters: a detail of one deal ("how long does it run"), a
+    total over a pair's deals rather than one company's, or a comparison without two distinct deals."""
+    if plan.attribute in DETAIL_OF_ONE_DEAL and plan.intent != "compare":
+        return None
+    if plan.intent == "total" and (plan.attribute not in ("power", "chips", "amount") or len(plan.companies) != 1):
+        return None
+    if plan.intent in ("between", "status") and plan.attribute and plan.attribute != "status":
+        return None
     selection = relations.select(plan, graph)
     if selection is None:
         return None
     if not selection.deals and not selection.others:
-        return Composed(text="", passages=())
+        # "No such deal" answers a relation question; anything else is left to the quoting drafters.
+        return Composed(text="", passages=()) if plan.intent in RELATIONS else None
     if plan.intent == "total":
         return compose.total_answer(plan, selection, graph)
     if plan.intent == "compare":
@@ -239,7 +253,7 @@ class ExtractiveDrafter:
         if graph is not None and len(named) >= 2:
             deals = [d for d in graph.deals(as_of=plan.as_of) if {d.supplier, d.customer} <= set(named[:2])]
         said = " ".join([*(p.text for p in quoted), *(e.quote for d in deals for e in d.evidence)])
-        if compose.states(plan.attribute, said):
+        if compose.states(plan.attribute, said, request.standalone):
             return None
         if deals:
             deal = deals[-1]

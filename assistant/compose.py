@@ -60,10 +60,11 @@ _STATES = {
 }
 
 
-def states(attribute: str, text: str) -> bool:
+def states(attribute: str, text: str, question: str = "") -> bool:
     """Whether `text` gives the detail `attribute` asks for ("price": "$920 million per month")."""
     pattern = _STATES.get(attribute)
-    if attribute == "price":  # the price of a share is not the price of compute
+    if attribute == "price" and not re.search(r"\bshares?\b", question, re.I):
+        # Unless shares are asked about, the price of a share is not the price of compute.
         text = re.sub(r"\b(?:exercise |share[- ])price\b|\bper share\b", "", text, flags=re.I)
     return True if pattern is None else bool(pattern.search(text))
 
@@ -127,16 +128,17 @@ def merge_by_document(text: str, passages: list[Passage], sources: Sources | Non
 # -- rows ------------------------------------------------------------------------------------------------
 
 
-def figure_phrases(quote: str) -> list[tuple[str, str]]:
-    """(kind, words as the quote writes them) for the first money, power and count figure of a quote.
+def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
+    """(kind, words as the quote writes them) for the first money, power and count figures of a quote.
 
     >>> figure_phrases("AMD will supply up to 6 GW for $90 billion a year.")
     [('w', 'up to 6 GW'), ('usd', '$90 billion a year')]
     """
-    out: dict[str, str] = {}
+    out: list[tuple[str, str]] = []
     for match in textmatch.FIGURE.finditer(quote):
         for kind, value in textmatch.figures(match.group(0)):
-            if kind == "pct" or kind in out or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+            taken = sum(1 for k, _ in out if k == kind)
+            if kind == "pct" or taken >= per_kind or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
                 continue
             start, end = match.start(), match.end()
             lead = re.search(r"(?:up to|about|around|roughly|more than|over|at least|nearly|some)\s+$", quote[:start])
@@ -149,8 +151,8 @@ def figure_phrases(quote: str) -> list[tuple[str, str]]:
             elif kind == "n":
                 noun = re.match(r"(?:\s(?:[A-Z][\w-]*|\d\w*)){0,3}\s(?:\w+\s)?(?:GPUs|chips|TPUs|accelerators)\b", tail)
                 end += noun.end() if noun else 0
-            out[kind] = quote[start:end].strip()
-    return list(out.items())
+            out.append((kind, quote[start:end].strip()))
+    return out
 
 
 def when(deal: Deal, quotes: str) -> str:
@@ -168,7 +170,14 @@ def when(deal: Deal, quotes: str) -> str:
     return next((o for o in options if not textmatch.unsupported_figures(o, quotes)), "")
 
 
-def deal_row(name: str, deal: Deal, graph: DealGraph, sources: Sources, evidence: list[Evidence] | None = None) -> str:
+def deal_row(
+    name: str,
+    deal: Deal,
+    graph: DealGraph,
+    sources: Sources,
+    evidence: list[Evidence] | None = None,
+    per_kind: int = 1,
+) -> str:
     """One sentence for one deal: its figures, disputed ones as 'A [1] vs B [2]', its date and status."""
     shown = evidence or list(deal.evidence)
     main = consensus(shown)
@@ -178,8 +187,13 @@ def deal_row(name: str, deal: Deal, graph: DealGraph, sources: Sources, evidence
     if "figures" in conflicts:
         disputed = figure_clauses(conflicts["figures"], sources)
     parts = []
-    for kind, phrase in figure_phrases(main.quote):
-        parts.append(disputed.pop(kind, phrase))
+    clauses_shown = set()
+    for kind, phrase in figure_phrases(main.quote, per_kind):
+        if kind in disputed:
+            parts.append(disputed.pop(kind))  # the disputed figure as "A [1] vs B [2]"
+            clauses_shown.add(kind)
+        elif kind not in clauses_shown:
+            parts.append(phrase)
     parts += list(disputed.values())
     quoted = not parts and not _what(deal, main.quote)
     if not parts:
@@ -340,7 +354,7 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
 
 
 def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
-    """Two deals side by side with the verdict first: which came first, or which is bigger."""
+    """Deals side by side with the verdict first: which came first, or which is bigger."""
     deals = sorted(sel.deals, key=_significance)
     one_pair = len({(d.supplier, d.customer) for d in deals}) == 1
     picked: list[Deal] = []
@@ -349,8 +363,8 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
             picked.append(deal)
         if len(picked) == 2:
             break
-    if len(picked) < 2:
-        return None
+    if len(picked) < 2 or {e.doc_id for e in picked[0].evidence} == {e.doc_id for e in picked[1].evidence}:
+        return None  # one report seen from two sides is not two deals to compare
     sources = Sources()
     a, b = picked
     kind = _KIND.get(plan.attribute, "")
@@ -358,18 +372,26 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
     if not kind and plan.attribute != "date":
         kind = next((k for k in ("w", "usd", "n") if all(k in h for h in heads)), "")
     if kind and all(kind in h for h in heads):
-        first, second = (a, b) if heads[0][kind] >= heads[1][kind] else (b, a)
         hi, lo = max(heads[0][kind], heads[1][kind]), min(heads[0][kind], heads[1][kind])
+        if hi - lo <= 0.02 * hi:
+            return None
+        first, second = (a, b) if heads[0][kind] >= heads[1][kind] else (b, a)
         lead = f"{_deal_name(first)} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
     else:
-        if not (a.announced and b.announced):
+        if not (a.announced and b.announced) or a.announced == b.announced:
             return None
         first, second = (a, b) if a.announced <= b.announced else (b, a)
         lead = (
             f"{_deal_name(first)} came first ({first.announced} against {second.announced} for {_deal_name(second)}):"
         )
-    rows = [deal_row(_deal_name(d)[0].upper() + _deal_name(d)[1:], d, graph, sources) for d in (first, second)]
+    # The two compared deals, then the other deals of the same parties for context.
+    shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
+    rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=2) for d in shown]
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -> Composed | None:
@@ -392,10 +414,17 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     first = min(deal.evidence, key=lambda e: e.published or "9999")
     if first is not latest:
         rows.append(f"First: {bare(first.quote)} {sources.cite(first)}.")
-    for other in sel.deals:
-        if other is not deal:
-            rows.append(deal_row(f"Also between them ({other.type})", other, graph, sources))
-    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows[:4])]), passages=sources.passages())
+    # Other deals between the same parties, latest first, leaving out the same figures reported again.
+    mine = {v for e in deal.evidence for v in headline_figures(e.quote).values()}
+    others = [
+        d
+        for d in sel.deals
+        if d is not deal and not mine & {v for e in d.evidence for v in headline_figures(e.quote).values()}
+    ]
+    others.sort(key=lambda d: max(e.published or "" for e in d.evidence), reverse=True)
+    for other in others[:2]:
+        rows.append(deal_row(f"Also {other.supplier} to {other.customer}, {other.type}", other, graph, sources))
+    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
 
 
 def missing_answer(plan: Plan, subject: str, evidence: list[Evidence | Passage], sources: Sources) -> Composed:
