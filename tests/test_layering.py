@@ -9,7 +9,7 @@ LAYERS = [
     {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
     {"entities", "readers", "corpus", "corpus_add"},
     {"embedding", "store", "ingest"},
-    {"retrieve"},
+    {"retrieve", "slots", "plan"},
     {"extractive", "citations", "graph", "relations", "llm"},
     {"answer"},
     {"condense", "chat"},
