@@ -358,16 +358,17 @@ def _subject_of(mention: _Mention, verb: re.Match[str], masked: str) -> bool:
 
 
 def _orient_pair(roles: list[str], mentions: list[_Mention], entities: EntityTable) -> list[str]:
-    """Two parties and no word saying who supplies whom ("X's deal with Y"): the lab is the customer."""
+    """Parties and no word saying who supplies whom ("X's deal with Y", "AMD's deal with OpenAI or
+    Broadcom's"): the labs are the customers, the clouds, chipmakers and the like their suppliers."""
     names = {m.name for m in mentions}
-    if len(names) != 2 or any(roles):
+    if len(names) < 2 or any(roles):
         return roles
     kinds = {name: entities.kind(name) for name in names}
-    labs = [n for n, k in kinds.items() if k == "lab"]
-    others = [n for n, k in kinds.items() if k in SUPPLIER_KINDS]
-    if len(labs) != 1 or len(others) != 1:
+    labs = {n for n, k in kinds.items() if k == "lab"}
+    others = {n for n, k in kinds.items() if k in SUPPLIER_KINDS}
+    if not labs or not others or len(labs) + len(others) != len(names) or min(len(labs), len(others)) > 1:
         return roles
-    return ["customer" if m.name == labs[0] else "supplier" for m in mentions]
+    return ["customer" if m.name in labs else "supplier" for m in mentions]
 
 
 def _deal_types(masked: str) -> tuple[str, ...]:
@@ -466,3 +467,21 @@ def _window(text: str) -> tuple[str | None, str | None, str | None]:
 def _strip_dates(text: str) -> str:
     """Dates say when, not what is asked: "deals since May 2025" asks no date."""
     return _DATE.sub(" ", text)
+
+
+_PRONOUN = re.compile(
+    r"\b(?:they|them|their|theirs|it|its|he|she|that company|this company|those two|both of them)\b", re.I
+)
+
+
+def pronoun_roles(question: str, entities: EntityTable) -> list[tuple[str, str]]:
+    """(pronoun, role) for each pronoun, its role read as a company's would be:
+    "Who else do they supply?" -> [('they', 'supplier')]; "Who supplies them?" -> [('them', 'customer')]."""
+    text = " ".join(question.split())
+    mentions = [_Mention(s, e, name, text[s:e]) for s, e, name in entities.spans(text)]
+    pronouns = [_Mention(m.start(), m.end(), "", m.group(0)) for m in _PRONOUN.finditer(text)]
+    if not pronouns:
+        return []
+    every = sorted(mentions + pronouns, key=lambda m: m.start)
+    roles = _roles(text, _mask(text, every), every, entities)
+    return [(m.surface.lower(), role) for m, role in zip(every, roles, strict=True) if not m.name]

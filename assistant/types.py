@@ -271,6 +271,7 @@ class Turn:
 
     question: str
     answer: Answer
+    plan: Plan | None = None  # the merged reading of this turn, when the answer carries none
 
 
 @dataclass(frozen=True)
