@@ -49,7 +49,7 @@ def rewrite(question: str, turns: list[Turn], entities: EntityTable, embed: Embe
     plan, carried = follow_up(previous, question, entities, embed)
     if not carried:
         return Rewrite(question, plan)
-    worded = standalone_question(plan) if plan.intent not in ("article", "out_of_scope") else ""
+    worded = standalone_question(plan, entities) if plan.intent not in ("article", "out_of_scope") else ""
     if not worded:
         return Rewrite(condense(question, [t.answer.standalone_question for t in turns], entities), plan)
     return Rewrite(worded, plan)

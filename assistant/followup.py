@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from typing import Any
 
 from assistant.dates import MONTHS
 from assistant.entities import EntityTable
@@ -59,6 +60,8 @@ def follow_up(
     lead = bool(_LEAD.match(question))
     if _elliptical(question, new, entities, lead, words) or (_PARTITIVE.search(question) and not new.companies):
         return _carry(previous, new, entities), True
+    if _PARTITIVE.search(question):
+        return _narrow(previous, new), True
     if refs or (not new.companies and (len(words) <= 4 or lead or _DEICTIC.search(question))):
         return _resolve(previous, new, refs, question), True
     if len(new.companies) == 1 and _DEAL.search(question) and not (new.suppliers and new.customers):
@@ -78,7 +81,7 @@ def _elliptical(question: str, new: Plan, entities: EntityTable, lead: bool, wor
     ) or bool(new.as_of or new.until or new.resources or new.threshold)
     leftover = [w for w in re.findall(r"[A-Za-z]+", rest) if len(w) > 2]
     leftover = [w for w in leftover if not _slot_word(w)]
-    return has_slots and not new.attribute and (lead or len(words) <= 3) and not leftover
+    return has_slots and not new.attribute and (lead or len(words) <= 4) and not leftover
 
 
 def _slot_word(word: str) -> bool:
@@ -135,8 +138,8 @@ def _carry(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
         merged = _swap(merged, name, new, entities)
     if new.companies:
         merged = replace(merged, companies=_order(merged))
-    window = {k: getattr(new, k) for k in ("as_of", "since", "until") if getattr(new, k)}
-    extra = {
+    window: dict[str, Any] = {k: getattr(new, k) for k in ("as_of", "since", "until") if getattr(new, k)}
+    extra: dict[str, Any] = {
         k: tuple(dict.fromkeys(getattr(merged, k) + getattr(new, k)))
         for k in ("excluded", "excluded_resources", "excluded_kinds")
         if getattr(new, k)
@@ -166,7 +169,8 @@ def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable) -> Plan:
         replaced = current[:1]
         kept = tuple(c for c in current if c not in replaced)
         companies = tuple(c for c in plan.companies if c not in replaced)
-        return replace(plan, **{role: (name, *kept) if current else (name,)}, companies=(*companies, name))
+        swapped: dict[str, Any] = {role: (name, *kept) if current else (name,), "companies": (*companies, name)}
+        return replace(plan, **swapped)
     if plan.companies:
         return replace(plan, companies=(*plan.companies[:-1], name))
     return replace(plan, companies=(name,))
@@ -209,8 +213,14 @@ def _resolve(previous: Plan, new: Plan, refs: list[tuple[str, str]], question: s
     merged = replace(new, suppliers=tuple(suppliers), customers=tuple(customers), companies=tuple(companies))
     if not any(getattr(new, k) for k in ("as_of", "since", "until")):
         merged = replace(merged, as_of=previous.as_of, since=previous.since, until=previous.until)
-    if not merged.resources and not new.companies:
-        merged = replace(merged, resources=previous.resources)
+    if not new.companies:
+        # "How many?" after "Which of them are labs?": the limits asked before still hold.
+        inherited: dict[str, Any] = {
+            k: getattr(previous, k)
+            for k in ("resources", "kinds", "excluded", "excluded_resources", "excluded_kinds", "deal_types")
+            if not getattr(merged, k)
+        }
+        merged = replace(merged, **inherited, threshold=merged.threshold or previous.threshold)
     intent = new.intent
     if _ELSE.search(question) and intent in RELATIONS:
         # "Who else supplies them?": the ones already named are left out.
@@ -222,6 +232,21 @@ def _resolve(previous: Plan, new: Plan, refs: list[tuple[str, str]], question: s
     if intent == "out_of_scope":
         intent = "facts"
     return replace(merged, intent=settle(intent, merged))
+
+
+def _narrow(previous: Plan, new: Plan) -> Plan:
+    """ "Which of those also supply OpenAI?" after "Who supplies Meta?": suppliers of both Meta and OpenAI."""
+    suppliers = tuple(dict.fromkeys((*previous.suppliers, *new.suppliers)))
+    customers = tuple(dict.fromkeys((*previous.customers, *new.customers)))
+    merged = replace(
+        new,
+        suppliers=suppliers,
+        customers=customers,
+        companies=tuple(dict.fromkeys((*previous.companies, *new.companies))),
+        kinds=new.kinds or previous.kinds,
+    )
+    both = len(customers) >= 2 and not suppliers or len(suppliers) >= 2 and not customers
+    return replace(merged, intent="intersection" if both else settle(new.intent, merged))
 
 
 def _focus(previous: Plan, role: str) -> tuple[str, ...]:

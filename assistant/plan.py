@@ -235,10 +235,17 @@ def read_plan(question: str, entities: EntityTable, embed: Embed | None = None, 
 RELATIONS = ("suppliers_of", "customers_of", "excluding", "intersection")
 
 
+LISTS = (*RELATIONS, "count", "total", "changed_since", "timeline")
+
+
 def oriented(intent: str, plan: Plan, entities: EntityTable) -> Plan:
-    """A relation question whose words give no direction ("Who has CoreWeave signed with?") takes it from
-    the kind of the company named: a lab buys compute, a cloud, chipmaker or neocloud sells it."""
-    if intent not in RELATIONS or plan.suppliers or plan.customers or not plan.companies:
+    """A question over someone's deals whose words give no direction ("Who has CoreWeave signed with?",
+    "What new deals has Anthropic signed?") takes it from the kind of the company named: a lab buys
+    compute, a cloud, chipmaker or neocloud sells it. A company named with its own product
+    ("xAI's Colossus") is left as it is."""
+    if intent not in LISTS or plan.suppliers or plan.customers or not plan.companies:
+        return plan
+    if any(entities.resolve(r) in plan.companies for r in plan.resources):
         return plan
     kinds = {entities.kind(c) for c in plan.companies}
     if kinds == {"lab"}:

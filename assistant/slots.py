@@ -65,7 +65,8 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (
             "status",
             r"\bstill\b|\bstatus\b|\boperational\b|\blive\b|\bcancel+(?:ed|led)?\b|\bstall(?:ed)?\b|\bconfirmed\b"
-            r"|\bfinali[sz]ed\b|\bactive\b|\bgoing ahead\b|\bdelivered\b|\bdenied\b|\bofficial\b|\bstand\b"
+            r"|\bfinali[sz]ed\b|\bactive\b|\bgo(?:ne|ing|es)? ahead\b|\bup and running\b|\bdelivered\b|\bdenied\b"
+            r"|\bofficial\b|\bstand\b"
             r"|\bended\b|\bstill on\b|\bcollapsed?\b|\bfell through\b|\bback(?:ed)? out\b|\bon hold\b",
         ),
         (
@@ -75,8 +76,9 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("duration", r"\bhow long\b|\bduration\b|\bterm\b|\blasts?\b|\blonger\b|\byears? does\b|\blength\b"),
         (
             "date",
-            r"\bwhen\b|\bwhat date\b|\b(?:which|what) (?:year|month|day)\b|\bcame first\b|\bhappened first\b"
-            r"|\bfirst\s*[?,:]|\bearlier\b|\bearliest\b|\bbefore or after\b|\btiming\b|\bdue\b",
+            r"\bwhen\b|\bwhat date\b|\bkey dates\b|\bby date\b|\b(?:which|what) (?:year|month|day)\b"
+            r"|\bcame first\b|\bhappened first\b|\bfirst\s*[?,:]|\bearlier\b|\bearliest\b|\bbefore or after\b"
+            r"|\btiming\b|\bdue\b",
         ),
         (
             "chips",
@@ -105,7 +107,8 @@ _BUY = (
     r"use[sd]?|using|buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|rent(?:s|ed|ing)?|leas(?:e|es|ed|ing)|get(?:s|ting)?"
     r"|got|obtain(?:s|ed)?|sourc(?:e|es|ed|ing)|train(?:s|ed|ing)? on|run(?:s|ning)? on|rel(?:y|ies|ied|ying) on"
     r"|depend(?:s|ed|ing)? on|order(?:s|ed|ing)?|secur(?:e|es|ed|ing)|procur(?:e|es|ed|ing)|tap(?:s|ped)?"
-    r"|pay(?:s|ing)?|paid|take(?:s)?|took|count(?:s)? on"
+    r"|pay(?:s|ing)?|paid|take(?:s)?|took|count(?:s)? on|contracted(?!\s+with)"
+    r"|spen(?:d|ds|ding|t) (?:on|with)"
 )
 _VERB = re.compile(rf"\b(?:(?P<supply>{_SUPPLY})|(?P<buy>{_BUY}))\b", re.I)
 _PASSIVE = re.compile(r"^\s+by\b", re.I)
@@ -129,14 +132,32 @@ _ASKS_FOR = re.compile(
 _TO_WHOM = re.compile(r"^\W*to whom\b|\bto\s*\?*\s*$", re.I)
 _FROM_WHOM = re.compile(r"^\W*from whom\b|\bfrom\s*\?*\s*$", re.I)
 _NOUN_AFTER = re.compile(
-    rf"^(?:'s|’s)?\s+(?:(?:\w+\s+){{0,2}}?)(?:(?P<supplier>{_SUPPLIER_NOUN})|(?P<customer>{_CUSTOMER_NOUN}))\b", re.I
+    rf"^(?:(?:'s|’s)\s+(?:(?:\w+\s+){{0,2}}?)|\s+)(?:(?P<supplier>{_SUPPLIER_NOUN})|(?P<customer>{_CUSTOMER_NOUN}))\b",
+    re.I,
 )
 _IS_A = re.compile(
-    rf"^\s+(?:is|was|as|has been|became)\s+(?:a|an|the|one)?\s*(?:(?P<supplier>{_SUPPLIER_NOUN})"
+    rf"^\s+(?:(?:is|was|as|has been|became)\s+(?:a|an|the|one)?|(?:a|an|the|one))\s*(?:\w+\s+)?"
+    rf"(?:(?P<supplier>{_SUPPLIER_NOUN})"
     rf"|(?P<customer>{_CUSTOMER_NOUN}))\b",
     re.I,
 )
-_AND = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|nor)\s*(?:also\s+)?(?:to\s+|from\s+)?$", re.I)
+# "Amazon's investments in Anthropic": the owner of a giving noun gives; of a taking noun, takes.
+_GIVES = re.compile(
+    r"^(?:'s|’s)\s+(?:[A-Za-z-]+\s+){0,2}?(?:(?P<gives>investments?|stakes?|sales?|backstops?|loans?|financing|offers?)"
+    r"|(?P<takes>purchases?|orders?|spending|rentals?|bills?))\b",
+    re.I,
+)
+# "Microsoft's neocloud contracts": the other side is of the kind named.
+_KIND_DEALS = re.compile(
+    r"^(?:'s|’s)\s+(?P<kind>[\w-]+(?:\s+[\w-]+)?)\s+(?:deals?|contracts?|agreements?|leases?|commitments?)\b", re.I
+)
+_OWN_SIDE = re.compile(
+    rf"\b(?:its|their)\s+(?:\w+\s+){{0,2}}?(?:(?P<supplier>{_SUPPLIER_NOUN})|(?P<customer>{_CUSTOMER_NOUN}))\b", re.I
+)
+_DEAL_AFTER = re.compile(
+    r"^(?:'s|’s)?\s+(?:[\w-]+\s+)?(?:deals?|agreements?|contracts?|partnerships?|arrangements?|leases?)\b", re.I
+)
+_AND = re.compile(r"^\s*(?:,|and|or|,\s*and|as well as|nor)\s*(?:also\s+)?(?:to\s+|from\s+|of\s+|for\s+)?$", re.I)
 
 # -- exclusions, thresholds, dates ---------------------------------------------------------------
 
@@ -197,7 +218,7 @@ def read_slots(question: str, entities: EntityTable) -> Plan:
     product_only = {m.name for m in mentions if m.surface.lower() in products}
     product_only -= {m.name for m in mentions if m.surface.lower() not in products}
     named = any(m.name not in product_only for m in mentions)
-    roles = _roles(text, masked, mentions, entities)
+    roles = _roles(text, masked, mentions, entities, products)
     companies: list[str] = []
     excluded: list[str] = []
     suppliers: list[str] = []
@@ -211,9 +232,10 @@ def read_slots(question: str, entities: EntityTable) -> Plan:
             _add(excluded, mention.name)
             continue
         if mention.surface.lower() in products:
-            if mention.name not in product_only or named:
-                continue  # "Who supplies Microsoft with GB300s?" asks about Microsoft; GB300 is the resource
-            role = "supplier"  # "Which labs use TPUs?": a product's maker supplies it
+            if mention.name not in product_only:
+                continue  # its maker is named too
+            if not named:
+                role = "supplier"  # "Which labs use TPUs?": a product's maker supplies it
         _add(companies, mention.name)
         if role == "supplier":
             _add(suppliers, mention.name)
@@ -234,7 +256,9 @@ def read_slots(question: str, entities: EntityTable) -> Plan:
     # A company both kept and left out ("Google, apart from its TPUs") stays in.
     excluded = [c for c in excluded if c not in companies]
     threshold_span, threshold = _threshold(masked)
-    asked = masked[: threshold_span[0]] + masked[threshold_span[1] :] if threshold_span else masked
+    # Product names stay readable for the detail asked ("How many TPUs ..." asks a chip count).
+    readable = _mask(text, [m for m in mentions if m.surface.lower() not in products])
+    asked = readable[: threshold_span[0]] + readable[threshold_span[1] :] if threshold_span else readable
     as_of, since, until = _window(text)
     return Plan(
         companies=tuple(companies),
@@ -286,19 +310,41 @@ def _exclusion_spans(masked: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _roles(text: str, masked: str, mentions: list[_Mention], entities: EntityTable) -> list[str]:
-    """'supplier', 'customer' or '' for each mention, read from the words around it."""
-    verbs = [m for m in _VERB.finditer(masked) if not _inside_name(m.start(), mentions)]
+def _roles(
+    text: str,
+    masked: str,
+    mentions: list[_Mention],
+    entities: EntityTable,
+    products: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
+    """'supplier', 'customer' or '' for each mention, read from the words around it.
+
+    A product named beside companies takes no role from the words ("Who supplies Microsoft with GB300s?"
+    asks about Microsoft's suppliers, not Nvidia's)."""
+    others = any(m.surface.lower() not in products for m in mentions)
+    verbs = [m for m in _VERB.finditer(masked) if not _inside_name(m.start(), mentions) and not _noun_like(m, masked)]
     roles: list[str] = []
     for i, mention in enumerate(mentions):
         before, after = text[: mention.start], text[mention.end :]
         role = ""
-        if m := _NOUN_BEFORE.search(before):
+        if others and mention.surface.lower() in products:
+            role = ""
+        elif m := _NOUN_BEFORE.search(before):
             role = "customer" if m.group("of_supplier") else "supplier"
-        elif (m := _NOUN_AFTER.match(after)) or (m := _IS_A.match(after)):
+        elif m := _IS_A.match(after):
+            role = "supplier" if m.group("supplier") else "customer"  # "is X a supplier", "X as the customer"
+        elif m := _NOUN_AFTER.match(after):
+            role = "customer" if m.group("supplier") else "supplier"  # "X's suppliers"
+        elif m := _GIVES.match(masked[mention.end :]):
+            role = "supplier" if m.group("gives") else "customer"
+        elif (m := _KIND_DEALS.match(after)) and (kind := _kind_of(m.group("kind"))):
+            role = "supplier" if kind == "lab" else "customer"
+        elif len({x.name for x in mentions}) == 1 and (m := _OWN_SIDE.search(after)):
             role = "customer" if m.group("supplier") else "supplier"
         elif i and _AND.match(text[mentions[i - 1].end : mention.start]):
             role = roles[-1]  # "to OpenAI and Anthropic": the same role as the name before
+        elif _DEAL_AFTER.match(after) and (_TO.search(before) or _FROM.search(before)):
+            role = ""  # "figures for the xAI supply deal": the preposition governs the deal, not the name
         elif _TO.search(before) and not re.search(r"\b(?:compared?|similar|relative|next)\s+to\s+$", before, re.I):
             role = "customer" if not re.search(r"\b(?:in|at)\s+\S*$", before) or _invests(before) else ""
         elif _FROM.search(before) and not re.search(r"\bof\s+\S*$", before):
@@ -312,12 +358,58 @@ def _roles(text: str, masked: str, mentions: list[_Mention], entities: EntityTab
         else:
             role = _by_verb(mention, verbs, masked)
         roles.append(role)
-    return _orient_pair(roles, mentions, entities)
+    return _orient_pair(roles, mentions, entities, products)
+
+
+_DETERMINERS = {
+    "the",
+    "a",
+    "an",
+    "its",
+    "their",
+    "his",
+    "her",
+    "this",
+    "that",
+    "these",
+    "those",
+    "much",
+    "more",
+    "less",
+    "of",
+    "total",
+    "some",
+    "any",
+    "no",
+    "new",
+    "first",
+    "same",
+}
+
+
+def _noun_like(verb: re.Match[str], masked: str) -> bool:
+    """ "the Hut 8 lease", "how much power", "Order ... by date": the word is a noun or an imperative here."""
+    before = masked[: verb.start()].split()
+    if not before:
+        return True
+    last = before[-1].lower()
+    if last in _DETERMINERS or last.endswith(("'s", "’s")):
+        return True
+    if set(last.strip("'’s")) == {"_"}:  # a name just before: look one word further ("the ___ lease")
+        return len(before) > 1 and (before[-2].lower() in _DETERMINERS or last.endswith(("'s", "’s")))
+    return False
 
 
 def _subject_before_verb(mention: _Mention, verbs: list[re.Match[str]], masked: str) -> bool:
     after = [v for v in verbs if v.start() > mention.start]
     return bool(after) and _subject_of(mention, after[0], masked)
+
+
+def _kind_of(words: str) -> str | None:
+    for kind, pattern in _KINDS:
+        if pattern.fullmatch(words):
+            return kind
+    return None
 
 
 def _invests(before: str) -> bool:
@@ -357,18 +449,48 @@ def _subject_of(mention: _Mention, verb: re.Match[str], masked: str) -> bool:
     return len(between.split()) <= 5 and not re.search(r"[,;?]|\b(?:who|which|whom)\b", between, re.I)
 
 
-def _orient_pair(roles: list[str], mentions: list[_Mention], entities: EntityTable) -> list[str]:
+# Who usually supplies whom: a higher rank sells to a lower one (a chipmaker to a neocloud, a neocloud to a
+# cloud, a cloud to a lab). Used only when no word in the question says which way a deal points.
+RANK = {
+    "lab": 0,
+    "cloud": 1,
+    "neocloud": 2,
+    "data-center": 2,
+    "investor": 2,
+    "chipmaker": 3,
+    "hardware": 3,
+    "energy": 3,
+}
+
+
+def _orient_pair(
+    roles: list[str], mentions: list[_Mention], entities: EntityTable, products: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
     """Parties and no word saying who supplies whom ("X's deal with Y", "AMD's deal with OpenAI or
-    Broadcom's"): the labs are the customers, the clouds, chipmakers and the like their suppliers."""
-    names = {m.name for m in mentions}
-    if len(names) < 2 or any(roles):
+    Broadcom's"): the lowest in rank is the customer, the others its suppliers. When some names have a
+    role, a name without one takes the other side if its kind fits it."""
+    ranks = {m.name: RANK.get(entities.kind(m.name) or "", -1) for m in mentions}
+    if not any(roles):
+        names = set(ranks)
+        if len(names) < 2 or -1 in ranks.values() or len(set(ranks.values())) < 2:
+            return roles
+        low = min(ranks.values())
+        return ["customer" if ranks[m.name] == low else "supplier" for m in mentions]
+    suppliers = {m.name for m, r in zip(mentions, roles, strict=True) if r == "supplier"}
+    customers = {m.name for m, r in zip(mentions, roles, strict=True) if r == "customer"}
+    if bool(suppliers) == bool(customers):
         return roles
-    kinds = {name: entities.kind(name) for name in names}
-    labs = {n for n, k in kinds.items() if k == "lab"}
-    others = {n for n, k in kinds.items() if k in SUPPLIER_KINDS}
-    if not labs or not others or len(labs) + len(others) != len(names) or min(len(labs), len(others)) > 1:
-        return roles
-    return ["customer" if m.name in labs else "supplier" for m in mentions]
+    filled = []
+    for mention, role in zip(mentions, roles, strict=True):
+        rank = ranks[mention.name]
+        product = mention.surface.lower() in products
+        if not role and rank >= 0 and not product and mention.name not in suppliers | customers:
+            if customers and all(rank > ranks[c] for c in customers if ranks[c] >= 0):
+                role = "supplier"
+            elif suppliers and all(rank < ranks[c] for c in suppliers if ranks[c] >= 0):
+                role = "customer"
+        filled.append(role)
+    return filled
 
 
 def _deal_types(masked: str) -> tuple[str, ...]:

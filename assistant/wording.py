@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistant.dates import MONTHS
+from assistant.entities import EntityTable
+from assistant.slots import RANK
 from assistant.types import Plan
 
 _KIND_WORDS = {
@@ -48,7 +50,7 @@ _FACT_WORDS = {
     "amount": "How much is {deal} worth?",
     "power": "How much power does {deal} cover?",
     "chips": "How many chips does {deal} involve?",
-    "date": "When was {deal} announced?",
+    "date": "What are the key dates of {deal}?",
     "duration": "How long does {deal} run?",
     "price": "What price per GPU does {deal} set?",
     "status": "What is the status of {deal}?",
@@ -57,9 +59,12 @@ _FACT_WORDS = {
 }
 
 
-def standalone_question(plan: Plan) -> str:
-    """A question that asks what `plan` asks; "" for plans no template words (an article, out of scope)."""
-    body = _body(plan)
+def standalone_question(plan: Plan, entities: EntityTable | None = None) -> str:
+    """A question that asks what `plan` asks; "" for plans no template words (an article, out of scope).
+
+    With `entities`, a deal whose direction its parties' kinds would not suggest (a lab selling to a
+    cloud) is worded with a verb, so that reading the question again keeps who supplies whom."""
+    body = _body(plan, entities)
     if not body:
         return ""
     if plan.as_of:
@@ -67,7 +72,7 @@ def standalone_question(plan: Plan) -> str:
     return body
 
 
-def _body(plan: Plan) -> str:
+def _body(plan: Plan, entities: EntityTable | None) -> str:
     if not plan.companies and (plan.suppliers or plan.customers):
         plan = replace(plan, companies=tuple(dict.fromkeys((*plan.suppliers, *plan.customers))))
     s, c = plan.suppliers, plan.customers
@@ -111,15 +116,15 @@ def _body(plan: Plan) -> str:
             return f"What compute deals involving {names(plan.companies)} have been announced{window}?"
         return f"What compute deals have been announced{window}?"
     if intent == "status":
-        return f"What is the status of {_deal(plan)}{limits}?"
+        return f"What is the status of {_deal(plan, entities)}{limits}?"
     if intent == "reason":
         if s and c:
             return f"Why did {names(s)} agree to supply {names(c)}{limits}?"
-        return f"Why was {_deal(plan)} made{limits}?" if plan.companies else ""
+        return f"Why was {_deal(plan, entities)} made{limits}?" if plan.companies else ""
     if intent == "facts":
         if not plan.companies:
             return ""
-        return _FACT_WORDS.get(plan.attribute, _FACT_WORDS[""]).format(deal=_deal(plan))[:-1] + limits + "?"
+        return _FACT_WORDS.get(plan.attribute, _FACT_WORDS[""]).format(deal=_deal(plan, entities))[:-1] + limits + "?"
     return ""
 
 
@@ -181,8 +186,10 @@ def _compare(plan: Plan, limits: str) -> str:
     return f"How does {pair[0]} compare with {pair[1]}{limits}?"
 
 
-def _deal(plan: Plan) -> str:
+def _deal(plan: Plan, entities: EntityTable | None = None) -> str:
     s, c = plan.suppliers, plan.customers
+    if s and c and entities is not None and not _usual(s, c, entities):
+        return f"the deal in which {names(s)} supplies {names(c)}"
     if s and c:
         return f"{names(s)}'s deal with {names(c)}"
     if len(plan.companies) >= 2:
@@ -190,6 +197,13 @@ def _deal(plan: Plan) -> str:
     if plan.companies:
         return f"{plan.companies[0]}'s compute deals"
     return "the deal"
+
+
+def _usual(suppliers: tuple[str, ...], customers: tuple[str, ...], entities: EntityTable) -> bool:
+    """Whether the kinds alone would point the deal this way (see `slots.orient`)."""
+    ranks = [RANK.get(entities.kind(n) or "", -1) for n in (*suppliers, *customers)]
+    low = min(ranks)
+    return -1 not in ranks and all(r == low for r in ranks[len(suppliers) :]) and low not in ranks[: len(suppliers)]
 
 
 def _supply_phrase(plan: Plan) -> str:
