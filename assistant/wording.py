@@ -50,7 +50,7 @@ _FACT_WORDS = {
     "amount": "How much is {deal} worth?",
     "power": "How much power does {deal} cover?",
     "chips": "How many chips does {deal} involve?",
-    "date": "What are the key dates of {deal}?",
+    "date": "When was {deal} announced?",
     "duration": "How long does {deal} run?",
     "price": "What price per GPU does {deal} set?",
     "status": "What is the status of {deal}?",
