@@ -139,7 +139,7 @@ def _compose(
         )
         status = "" if deal.status in ("announced", "operational") else f" ({deal.status})"
         undated = " (undated source)" if main.published is None else ""
-        lines.append(f"- {name}{status}: {_bare(main.quote)} {cite(main)}{others}{undated}.")
+        lines.append(f"- {name}{status}: {_bare(main.quote)} {cite(main)}{others}{undated}{machine_read(main)}.")
         for attribute, sides in graph.conflicts(deal):
             lines.append(conflict_line(attribute, sides, cite))
             conflicts.append(
@@ -230,8 +230,13 @@ def _consensus(evidence: list[Evidence]) -> Evidence:
 
 def conflict_line(attribute: str, sides: list[Evidence], cite) -> str:
     """'- Sources differ on the figures: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
-    claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}" for e in sides)
+    claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}{machine_read(e)}" for e in sides)
     return f"- Sources differ on the {attribute}: {claims}."
+
+
+def machine_read(ev: Evidence) -> str:
+    """' (read from the text)' after a quote no person has reviewed as a deal yet."""
+    return " (read from the text)" if ev.origin == "extracted" else ""
 
 
 def _mentions_product(deal: Deal, products: list[str]) -> bool:
