@@ -99,7 +99,11 @@ def _run(args: argparse.Namespace) -> int:
         from assistant.entities import EntityTable
 
         urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
-        added = add_files([Path(p) for p in args.paths if p not in urls], settings.corpus_dir)
+        added = add_files(
+            [Path(p) for p in args.paths if p not in urls],
+            settings.corpus_dir,
+            lambda line: print(f"warning: {line}", file=sys.stderr),
+        )
         entities = EntityTable.load(Path(settings.corpus_dir) / "entities.yaml")
         added += [fetch_url(url, settings.corpus_dir, entities, settings.allow_private_urls) for url in urls]
         for path in added:

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     collection: str = "assistant_chunks"
     allow_private_urls: bool = False
     max_upload_mb: int = Field(default=10, ge=1, le=100)
+    import_dir: Path | None = None  # the one folder whose files POST /api/ingest may add by path; unset = none
 
     @model_validator(mode="after")
     def _default_backend(self) -> Settings:
