@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from assistant import sentences
 from assistant.dates import MONTHS
-from assistant.deal_attributes import date_of, guess_kind, resource_of, scale_of, status_of, type_of
+from assistant.deal_attributes import KIND_HINTS, date_of, guess_kind, resource_of, scale_of, status_of, type_of
 from assistant.entities import EntityTable
 from assistant.types import DealEntry
 
 # Which side a cue puts its grammatical subject on: a supplier ("X supplies Y") or a customer ("Y rents from X").
 _SUPPLY = (
-    r"suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|sell(?:s|ing)?|sold|leas(?:e|es|ed|ing)(?= .{0,80}\bto\b)"
+    r"suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|sell(?:s|ing)?|sold|leas(?:e|es|ed|ing)(?=(?:(?!\bfrom\b).){0,80}\bto\b)"
     r"|rent(?:s|ed)? out|host(?:s|ed|ing)?|deliver(?:s|ed|ing)?|build(?:s|ing)?|built|develop(?:s|ed|ing)?"
     r"|deploy(?:s|ed|ing)?|invest(?:s|ed|ing)?|put(?:s|ting)? \S+ \S+ into|giv(?:e|es|ing)|gave|grant(?:s|ed)?"
     r"|charg(?:e|es|ed|ing)|power(?:s|ed|ing)?|operat(?:e|es|ed|ing) .{0,60}\bfor\b|run(?:s)? .{0,60}\bfor\b"
@@ -42,7 +42,8 @@ _WITH = (
     r"|(?:sign(?:s|ed)?|agree(?:s|d)?|strik(?:e|es)|struck|announc(?:e|es|ed)|reach(?:es|ed)?|ink(?:s|ed)?)\b"
     r".{0,80}?\b(?:deal|contract|agreement|partnership|letter of intent|pact)s?\b)"
 )
-_CUE = re.compile(rf"\b(?:(?P<buy>{_BUY})|(?P<supply>{_SUPPLY})|(?P<with>{_WITH}))\b", re.I)
+# Supply verbs are tried first, so "leases X to Y" and "rents out" are read before "leases" and "rents".
+_CUE = re.compile(rf"\b(?:(?P<supply>{_SUPPLY})|(?P<buy>{_BUY})|(?P<with>{_WITH}))\b", re.I)
 
 # Attribution ("according to X", "X reported on 3 May that") names outlets, never parties.
 _ATTRIBUTION = [
@@ -62,10 +63,7 @@ _NOUN_BEFORE = re.compile(
     r"\b(?:a|an|the|its|their|this|that|his|her)\s+(?:(?!(?:to|will|would|has|have|had|can|could|may|must|should|also|is|are|was|were)\b)[\w$,.-]+\s+){0,3}$",
     re.I,
 )
-_PERSON = (
-    r"(?:chief executive|CEO|founder|chairman|president|co-founder)\s+(?:\w+\s+)?{name}\b"
-    r"|\b{name}\s+(?:said|says|saying|told|wrote|cited|argued|added|stated)\b"
-)
+_TITLED = r"(?:chief executive|CEO|founder|chairman|president|co-founder|Mr\.?|Ms\.?)\s+(?:\w+\s+)?{name}\b"
 # A company name right before one of these words names what is supplied, not a party ("Nvidia GPUs").
 _RESOURCE = re.compile(
     r"^(?:'s\s+|’s\s+)?(?:-\w+\s+)?(?:[A-Z0-9][\w.-]*\s+){0,3}(?i:gpus?|tpus?|chips?|accelerators?|servers?|systems?|sites?|campus|data\s*cent(?:er|re)s?"
@@ -112,8 +110,8 @@ def read_deals(
     for start, end in sentences.spans(body):
         sentence = body[start:end]
         line = body[body.rfind("\n", 0, start) + 1 : start]
-        if line.lstrip().startswith(("#", "|")) or len(sentence.split()) < 5:
-            continue  # headings and table rows state no deal
+        if line.lstrip().startswith(("#", "|")) or len(sentence.split()) < 5 or _same_text(sentence, title):
+            continue  # headings, a plain file's title line and table rows are not body sentences
         for entry, provisional in sentence_deals(sentence, entities, published, publisher):
             first_quote = first_quote or entry.quote
             key = (entry.supplier, entry.customer)
@@ -121,12 +119,7 @@ def read_deals(
                 found[key] = entry
             for name in provisional:
                 new.setdefault(name, guess_kind(name, "customer" if name == entry.customer else "supplier"))
-    people = {
-        n
-        for n in new
-        if re.search(_PERSON.format(name=re.escape(n.split()[-1])), body)
-        or (" " not in n and re.search(rf"\b[A-Z][a-z]+ {re.escape(n)}\b", body))  # "Elon Musk" ... "Musk gave"
-    }
+    people = {n for n in new if _person(n, body)}
     deals = [e for e in found.values() if not {e.supplier, e.customer} & people]
     headline = _named(title, entities, new)
     if len(headline) >= 2:
@@ -139,6 +132,24 @@ def read_deals(
         ]
     kept = {n: k for n, k in new.items() if any(n in (e.supplier, e.customer) for e in deals)}
     return deals, kept
+
+
+def _same_text(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()).rstrip(".") == " ".join(b.lower().split()).rstrip(".")
+
+
+def _person(name: str, body: str) -> bool:
+    """Whether a capitalised name reads as a person: titled ("chief executive Jo Roe"), or known by a surname
+    the text also uses alone ("Elon Musk" ... "Musk said"), which companies' names are not."""
+    words = name.split()
+    last = re.escape(words[-1])
+    if re.search(_TITLED.format(name=last), body):
+        return True
+    if len(words) == 1:
+        return bool(re.search(rf"\b[A-Z][a-z]+ {last}\b", body))
+    corporate = any(pattern.search(words[-1]) for pattern, _ in KIND_HINTS)
+    alone = len(re.findall(rf"\b{last}\b", body)) > len(re.findall(rf"\b{re.escape(name)}\b", body))
+    return len(words) == 2 and not corporate and alone
 
 
 def _named(text: str, entities: EntityTable, new: dict[str, str]) -> set[str]:
