@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from assistant import sentences
 from assistant.api import Assistant
-from assistant.readers import html_text
+from assistant.readers import article_text, html_text
 from assistant.server import build_api
 from assistant.settings import Settings
 
@@ -107,7 +108,18 @@ def test_a_page_headline_and_byline_stand_apart_from_the_first_sentence():
         "<html><head><title>Vireo signs with Lambda</title></head><body><nav>Home Markets</nav>"
         "<div class='advert'>Buy racks now</div><article><h1>Vireo signs with Lambda</h1>"
         "<p class='byline'>By Jo Roe</p><p>SEATTLE, 4 March 2026</p>"
-        "<p>Vireo Labs agreed to rent\n900 GPUs from Lambda.</p></article><footer>Cookies</footer></body></html>"
+        "<p>Vireo Labs agreed to rent\n900 GPUs from Lambda.</p><h2>What comes next</h2>"
+        "<p>The GPUs arrive in May.</p></article><footer>Cookies</footer></body></html>"
     )
-    text = html_text(page)
-    assert text.split("\n\n") == ["# Vireo signs with Lambda", "Vireo Labs agreed to rent 900 GPUs from Lambda."]
+    assert html_text(page).split("\n\n") == [
+        "# Vireo signs with Lambda",
+        "Vireo Labs agreed to rent 900 GPUs from Lambda.",
+        "## What comes next",
+        "The GPUs arrive in May.",
+    ]
+    # what a page reader hands over for a fetched URL: one line per block, headline and dateline first
+    extracted = "Vireo signs with Lambda\nSEATTLE, 4 March 2026\nVireo Labs agreed to rent 900 GPUs.\nMore soon."
+    assert sentences.split(article_text(extracted, "Vireo signs with Lambda")) == [
+        "Vireo Labs agreed to rent 900 GPUs.",
+        "More soon.",
+    ]
