@@ -77,7 +77,7 @@ def accept(deal: dict, corpus_dir: Path) -> Path:
     if not source.resolve().is_relative_to(corpus_dir.resolve()) or not source.is_file():
         raise CorpusError(f"{deal['doc_id']}: the source of this deal is no longer in the corpus")
     path = review_path(source)
-    data = {"deals": []}
+    data: dict = {"deals": []}
     if path.is_file():
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {"deals": []}
     entry = {k: deal[k] for k in _FIELDS if deal.get(k)}
