@@ -5,7 +5,7 @@ company's kind guessed from its name.
 '$7 billion; 245 MW; 18,000 Nvidia GB300 GPUs'
 >>> date_of("AMD agreed on 6 October 2025 to supply OpenAI from 2026.", "2025-10-07")
 '2025-10-06'
->>> status_of("Oracle was in talks with Meta"), guess_kind("Zephyr Cloud", "supplier")
+>>> status_of("Oracle was in talks with Meta"), guess_kind("Zephyr Cloud")
 ('rumored', 'neocloud')
 """
 
@@ -68,7 +68,7 @@ TYPES = [
 ]
 
 
-def guess_kind(name: str, role: str) -> str:
+def guess_kind(name: str) -> str:
     """A new company's kind from its name ("Zephyr Cloud" -> neocloud), else `unknown`."""
     for pattern, kind in KIND_HINTS:
         if pattern.search(name):

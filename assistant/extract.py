@@ -118,7 +118,7 @@ def read_deals(
             if key not in found or _richer(entry, found[key]):
                 found[key] = entry
             for name in provisional:
-                new.setdefault(name, guess_kind(name, "customer" if name == entry.customer else "supplier"))
+                new.setdefault(name, guess_kind(name))
     people = {n for n in new if _person(n, body)}
     deals = [e for e in found.values() if not {e.supplier, e.customer} & people]
     headline = _named(title, entities, new)
@@ -169,11 +169,10 @@ def sentence_deals(
     whole = _mask_attribution(sentence, publisher)
     pairs = []
     for start, end in _clauses(whole):
-        masked = " " * start + whole[start:end] + " " * (len(whole) - end)
-        parties = _parties(masked[start:end], entities)
-        parties = [_Party(p.name, p.start + start, p.end + start, p.known) for p in parties]
+        clause = whole[start:end]
+        parties = _parties(clause, entities)
         if len({p.name for p in parties}) >= 2:
-            pairs += _roles(masked[start:], [_shift(p, -start) for p in parties], entities)
+            pairs += _roles(clause, parties, entities)
     out = []
     for supplier, customer in dict.fromkeys(pairs):
         if supplier.name == customer.name:
@@ -202,10 +201,6 @@ def _clauses(masked: str) -> list[tuple[int, int]]:
         lead = re.match(r"[,;]?\s*(?:while|whereas|and)?\s*", masked[a:b])
         spans.append((a + (lead.end() if lead else 0), b))
     return spans
-
-
-def _shift(p: _Party, by: int) -> _Party:
-    return _Party(p.name, p.start + by, p.end + by, p.known)
 
 
 def _mask_attribution(sentence: str, publisher: str) -> str:
@@ -364,5 +359,5 @@ def _by_kind(a: _Party, b: _Party, entities: EntityTable) -> tuple[_Party, _Part
 
 
 def _rank(p: _Party, entities: EntityTable) -> int:
-    kind = entities.kind(p.name) if p.known else guess_kind(p.name, "")
+    kind = entities.kind(p.name) if p.known else guess_kind(p.name)
     return _KIND_RANK.get(kind or "unknown", 3)
