@@ -21,6 +21,8 @@ from assistant.deal_attributes import KIND_HINTS, date_of, guess_kind, resource_
 from assistant.entities import EntityTable
 from assistant.types import DealEntry
 
+MAX_WORDS = 90  # longer "sentences" are unsplit text (a PDF table, a list without stops), not statements
+
 # Which side a cue puts its grammatical subject on: a supplier ("X supplies Y") or a customer ("Y rents from X").
 _SUPPLY = (
     r"suppl(?:y|ies|ied|ying)|provid(?:e|es|ed|ing)|sell(?:s|ing)?|sold|leas(?:e|es|ed|ing)(?=(?:(?!\bfrom\b).){0,80}\bto\b)"
@@ -110,8 +112,9 @@ def read_deals(
     for start, end in sentences.spans(body):
         sentence = body[start:end]
         line = body[body.rfind("\n", 0, start) + 1 : start]
-        if line.lstrip().startswith(("#", "|")) or len(sentence.split()) < 5 or _same_text(sentence, title):
-            continue  # headings, a plain file's title line and table rows are not body sentences
+        words = len(sentence.split())
+        if line.lstrip().startswith(("#", "|")) or not 5 <= words <= MAX_WORDS or _same_text(sentence, title):
+            continue  # headings, a plain file's title line, table rows and unsplit text are not deal sentences
         for entry, provisional in sentence_deals(sentence, entities, published, publisher):
             first_quote = first_quote or entry.quote
             key = (entry.supplier, entry.customer)

@@ -11,6 +11,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -213,7 +214,9 @@ def build_api(assistant, extractive=None) -> FastAPI:
         added = [str(p) for p in add_files(paths, settings.corpus_dir, warnings.append)]
         for url in body.urls:
             added.append(str(fetch_url(url, settings.corpus_dir, assistant.entities, settings.allow_private_urls)))
-        return {"added_files": added, "warnings": warnings, **assistant.ingest(rebuild=body.rebuild).to_dict()}
+        report = assistant.ingest(rebuild=body.rebuild)
+        _refuse_unindexed(assistant, [Path(p) for p in added], report, settings.corpus_dir)
+        return {"added_files": added, "warnings": warnings, **report.to_dict()}
 
     @app.post("/api/upload", dependencies=guard)
     async def upload(file: UploadFile = File(...)) -> dict:
@@ -224,9 +227,25 @@ def build_api(assistant, extractive=None) -> FastAPI:
         data = await file.read(limit + 1)
         # A file that cannot be indexed is refused (422 with the reason) before anything is written.
         path, warnings = add_upload(file.filename or "upload", data, settings.corpus_dir, limit)
-        return {"added_files": [str(path)], "warnings": warnings, **assistant.ingest().to_dict()}
+        report = assistant.ingest()
+        _refuse_unindexed(assistant, [path], report, settings.corpus_dir)
+        return {"added_files": [str(path)], "warnings": warnings, **report.to_dict()}
 
     return app
+
+
+def _refuse_unindexed(assistant, paths: list[Path], report, corpus_dir: Path) -> None:
+    """A newly added file the ingest could not index, or that displaced a source it duplicates, is removed
+    (and the index brought back), and the request fails with the reason (422): it must not haunt every
+    later ingest."""
+    root = Path(corpus_dir).resolve()
+    ids = [path.resolve().relative_to(root).as_posix() for path in paths]
+    reasons = [line for line in report.errors if any(doc_id in line for doc_id in ids)]
+    if reasons:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        assistant.ingest()
+        raise CorpusError(f"{', '.join(ids)}: not indexed, and not kept: {reasons[0]}")
 
 
 def _condense_chain(target, users: list[str]) -> str:

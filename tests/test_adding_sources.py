@@ -64,6 +64,17 @@ def test_a_file_that_cannot_be_indexed_is_refused_and_leaves_no_file(small_corpu
     assert assistant.ingest().errors == ()  # later ingests are not haunted by it
 
 
+def test_an_upload_that_duplicates_a_source_is_refused_and_removed(small_corpus, tmp_path):
+    client, assistant = _client(small_corpus, tmp_path)
+    copy = (small_corpus / "notes" / "amazon.md").read_bytes()
+    reply = client.post("/api/upload", files={"file": ("again.md", copy, "text/markdown")})
+    message = reply.json()["error"]["message"]
+    assert reply.status_code == 422 and "added/again.md: not indexed" in message and "same url and title" in message
+    assert _added(small_corpus) == []
+    assert assistant.ingest().errors == ()
+    assert "notes/amazon.md" in {s["doc_id"] for s in assistant.sources()}  # the original is still indexed
+
+
 @pytest.fixture
 def import_dir(tmp_path):
     folder = tmp_path / "imports"
