@@ -11,11 +11,11 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import CORPUS
 
 from assistant import cli
 from assistant.api import Assistant
 from assistant.settings import Settings
-from tests.conftest import CORPUS
 
 PAGE = """<!doctype html><html><head><title>{title} | {site}</title>
 <meta property="og:site_name" content="{site}"><meta name="date" content="{date}"></head><body>
@@ -91,7 +91,7 @@ def world(tmp_path_factory, assistant, news_site):
     shutil.copytree(assistant.settings.data_dir, data)
     env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_ALLOW_PRIVATE_URLS": "true"}
     with mock.patch.dict(os.environ, env):
-        code = cli.main(["ingest", *(news_site + path for path in PAGES)])
+        code = cli.main(["ingest", "--local", *(news_site + path for path in PAGES)])
     assert code == 0
     return Assistant(Settings(data_dir=data, corpus_dir=corpus)), corpus, news_site
 
@@ -179,7 +179,7 @@ def test_an_accepted_deal_is_written_next_to_its_source_and_survives_a_rebuild(s
     )
     env = {"ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_CORPUS_DIR": str(small_corpus)}
     with mock.patch.dict(os.environ, env):
-        assert cli.main(["ingest", str(report)]) == 0
+        assert cli.main(["ingest", "--local", str(report)]) == 0
         capsys.readouterr()
         assert cli.main(["deals", "--origin", "extracted"]) == 0
         listing = capsys.readouterr().out
@@ -188,7 +188,7 @@ def test_an_accepted_deal_is_written_next_to_its_source_and_survives_a_rebuild(s
         assert cli.main(["deals", "--accept", deal_id]) == 0
         review = small_corpus / "added" / "halcyon.txt.reviewed.yaml"
         assert review.is_file() and "Halcyon Grid" in review.read_text()
-        assert cli.main(["ingest", "--rebuild"]) == 0
+        assert cli.main(["ingest", "--local", "--rebuild"]) == 0
         capsys.readouterr()
         assert cli.main(["deals", "--customer", "Halcyon Grid"]) == 0
         table = capsys.readouterr().out
