@@ -41,6 +41,7 @@ class Document:
     deals: tuple[DealEntry, ...]
     body: str
     content_hash: str
+    new_companies: tuple[tuple[str, str], ...] = ()  # (name, guessed kind) of parties not in entities.yaml
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Evidence:
     quote: str
     start: int
     end: int
+    origin: str = "ledger"  # "extracted" when the quote was read from the text, not written in a ledger
 
 
 @dataclass(frozen=True)

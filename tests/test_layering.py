@@ -7,7 +7,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 # Left to right. A module may import any module in its own layer or to its left.
 LAYERS = [
     {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
-    {"entities", "readers", "corpus", "corpus_add"},
+    {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
     {"retrieve", "slots", "plan", "followup", "wording"},
     {"extractive", "citations", "graph", "relations", "llm"},
