@@ -20,6 +20,7 @@ MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 SIM_SUPPORT = 0.62
 OVERLAP_SUPPORT = 0.6
 UNVERIFIED = " (unverified)"
+MACHINE_READ = " (read from the text)"  # a note on a claim's source, not part of the claim
 
 
 def renumber(text: str, valid: int, mapping: dict[int, int] | None = None) -> tuple[str, dict[int, int]]:
@@ -45,7 +46,7 @@ def cited_numbers(sentence: str) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
-    return MARKER.sub("", text).replace(UNVERIFIED, "").strip()
+    return MARKER.sub("", text).replace(UNVERIFIED, "").replace(MACHINE_READ, "").strip()
 
 
 def verify(

@@ -210,10 +210,16 @@ def deal_row(
         parts.append("undated source")
     inline = {int(n) for p in parts for n in re.findall(r"\[(\d+)\]", p)}
     rest = "".join(f"[{n}]" for n in dict.fromkeys(sources.number(e) for e in shown) if n not in inline)
-    row = f"{name}: {', '.join(p for p in parts if p)} {rest}".rstrip() + "."
+    mark = machine_read(main)
+    row = f"{name}: {', '.join(p for p in parts if p)} {rest}".rstrip() + mark + "."
     if _checkable(row, shown):
         return row
-    return f"{name}: {bare(main.quote)} {sources.cite(main, *shown)}."
+    return f"{name}: {bare(main.quote)} {sources.cite(main, *shown)}{mark}."
+
+
+def machine_read(ev: Evidence) -> str:
+    """' (read from the text)' after a deal whose quote no person has reviewed as a deal yet."""
+    return citations.MACHINE_READ if ev.origin == "extracted" else ""
 
 
 def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
@@ -297,7 +303,7 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
         passages=sources.passages(),
         details="\n".join(["More deals in the sources:", *hidden]) if hidden else "",
         conflicts=tuple(conflicts),
-        coverage=_coverage(sel, sources, len(hidden), max(unlisted, 0)),
+        coverage=_coverage(sel, sources, len(hidden), max(unlisted, 0)) + _differ(conflicts),
     )
 
 
@@ -482,7 +488,8 @@ def consensus(evidence: list[Evidence]) -> Evidence:
         mine = set(headline_figures(ev.quote).items())
         return sum(1 for other in evidence if other is not ev and mine & set(headline_figures(other.quote).items()))
 
-    return max(reversed(evidence), key=agreement)
+    # A reviewed quote leads a machine-read one that agrees as much.
+    return max(reversed(evidence), key=lambda ev: (agreement(ev), ev.origin == "ledger"))
 
 
 def bare(quote: str) -> str:
@@ -560,6 +567,15 @@ def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) 
     )
 
 
+def _differ(conflicts: list[Conflict]) -> str:
+    """' Sources differ on the figures of 3 deals and on the date of 2 (shown as “A vs B”).'"""
+    counts = {
+        a: len({(c.supplier, c.customer, c.claims) for c in conflicts if c.attribute == a}) for a in ("figures", "date")
+    }
+    parts = [f"on the {a} of {n} deal{'s' if n > 1 else ''}" for a, n in counts.items() if n]
+    return f" Sources differ {' and '.join(parts)} (shown as “A vs B”)." if parts else ""
+
+
 def _significance(deal: Deal) -> tuple[bool, str]:
     """Sort key: live deals before stalled ones, then the latest first (dates inverted digit by digit)."""
     latest = max((e.published or "" for e in deal.evidence), default="")
@@ -601,7 +617,7 @@ def _what(deal: Deal, quote: str) -> str:
 
 
 def _checkable(row: str, evidence: list[Evidence]) -> bool:
-    claim = re.sub(r"\s?\[\d+\]", "", row)
+    claim = citations.strip_markers(row)
     cited = " ".join(e.quote for e in evidence)
     if textmatch.unsupported_figures(claim, cited):
         return False
