@@ -12,7 +12,6 @@ from assistant.chat import Chat, final_answer
 from assistant.condense import Rewrite, rewrite
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
-from assistant.relations import rules_plan
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.store import Store
@@ -135,12 +134,12 @@ class Assistant:
         )
 
     def plan(self, question: str) -> Plan:
-        """The typed reading of a standalone question (intent, companies and roles, filters, attribute)."""
-        try:
-            from assistant.plan import read_plan
-        except ImportError:
-            return rules_plan(question, self.entities)
-        return read_plan(question, self.entities, self.vectors)
+        """The typed reading of a standalone question (intent, companies and roles, filters, attribute).
+
+        Companies known only from new reports (the graph's provisional ones) are read too."""
+        from assistant.plan import read_plan
+
+        return read_plan(question, self.graph.entities, self.vectors)
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 
@@ -197,13 +196,10 @@ class Assistant:
         names = sorted(graph.entities.provisional) if new else graph.companies()
         return [(n, graph.kind(n) or "unknown", len(graph.deals_of({n}))) for n in names]
 
-    def companies(self, kind: str | None = None) -> list[str]:
-        """Every company of the entity table (of one kind, e.g. "lab"), sorted."""
-        return self.graph.companies(kind)
-
     def company_kind(self, name: str) -> str | None:
         """The kind of a company ("lab", "cloud", "chipmaker", ...), None when unknown."""
-        return self.graph.kind(self.entities.resolve(name) or name)
+        graph = self.graph
+        return graph.kind(graph.entities.resolve(name) or name)
 
     def conflicts(self, deal: Deal) -> list[tuple[str, list]]:
         """(what, evidence on each side) where the sources disagree about `deal`."""

@@ -17,7 +17,7 @@ from assistant.graph import DealGraph, headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 
-BUDGET_WORDS = 200  # visible words of a list answer; the complete list goes to the details
+BUDGET_WORDS = 190  # visible words of a list answer; the complete list goes to the details
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
 DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
@@ -553,14 +553,16 @@ def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]]) -> str:
 
 
 def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) -> str:
+    """'Coverage: 36 deals, 30 sources, 2023-01 to 2026-02-27; 16 more in the full list.'"""
     passages = sources.passages()
     dated = sorted(p.published for p in passages if p.published)
-    span = f", dated {dated[0]} to {dated[-1]}" if dated else ""
+    span = f", {dated[0]} to {dated[-1]}" if dated else ""
     undated = sum(1 for p in passages if not p.published)
     more = f"; {hidden} more in the full list" if hidden else ""
     more += f"; {unlisted} more in the deal list (assistant deals)" if unlisted else ""
+    deals = len(sel.deals) + len(sel.others)
     return (
-        f"Coverage: {len(sel.deals) + len(sel.others)} deal(s) from {len(passages)} sources{span}"
+        f"Coverage: {deals} deal{'s' if deals != 1 else ''}, {len(passages)} sources{span}"
         + (f", {undated} undated" if undated else "")
         + more
         + "."
@@ -568,12 +570,13 @@ def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) 
 
 
 def _differ(conflicts: list[Conflict]) -> str:
-    """' Sources differ on the figures of 3 deals and on the date of 2 (shown as “A vs B”).'"""
-    counts = {
-        a: len({(c.supplier, c.customer, c.claims) for c in conflicts if c.attribute == a}) for a in ("figures", "date")
-    }
-    parts = [f"on the {a} of {n} deal{'s' if n > 1 else ''}" for a, n in counts.items() if n]
-    return f" Sources differ {' and '.join(parts)} (shown as “A vs B”)." if parts else ""
+    """' Sources differ on the figures of 3 deals and the date of 2 (“A vs B”).'"""
+    counts = {a: len({(c.supplier, c.customer) for c in conflicts if c.attribute == a}) for a in ("figures", "date")}
+    parts = [f"the {a} of {n}" for a, n in counts.items() if n]
+    if not parts:
+        return ""
+    total = max(counts.values())
+    return f" Sources differ on {' and '.join(parts)} deal{'s' if total > 1 else ''} (“A vs B”)."
 
 
 def _significance(deal: Deal) -> tuple[bool, str]:

@@ -189,6 +189,8 @@ def _admits(plan: Plan, deal: Deal, role: str, graph: DealGraph) -> bool:
     counterpart = getattr(deal, role) if role in ("supplier", "customer") else None
     if plan.excluded and {deal.supplier, deal.customer} & set(plan.excluded):
         return False
+    if counterpart is not None and plan.excluded_kinds and graph.kind(counterpart) in plan.excluded_kinds:
+        return False
     if plan.kinds and counterpart is not None and graph.kind(counterpart) not in plan.kinds:
         return False
     if plan.resources and not mentions_product(deal, plan.resources):
