@@ -125,7 +125,8 @@ class Context:
     drafters: tuple[Drafter, ...] = field(default=())
 
 
-RELATIONS = frozenset({"suppliers_of", "customers_of", "between", "intersection", "excluding", "count"})
+RELATIONS = frozenset({"suppliers_of", "customers_of", "between"})  # where "no such deal" is the answer
+LISTS = frozenset({"suppliers_of", "customers_of", "intersection", "excluding", "count"})
 DETAIL_OF_ONE_DEAL = frozenset({"duration", "price", "reason", "date"})  # no list or verdict gives these
 
 
@@ -140,6 +141,8 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
         return None
     if plan.intent in ("between", "status") and plan.attribute and plan.attribute != "status":
         return None
+    if plan.intent in LISTS and plan.suppliers and plan.customers:
+        return None  # both sides named: a question about one relationship, not a list
     selection = relations.select(plan, graph)
     if selection is None:
         return None

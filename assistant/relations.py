@@ -193,9 +193,13 @@ def _admits(plan: Plan, deal: Deal, role: str, graph: DealGraph) -> bool:
         return False
     if plan.kinds and counterpart is not None and graph.kind(counterpart) not in plan.kinds:
         return False
-    if plan.resources and not mentions_product(deal, plan.resources):
+    # Only product lines of the entity table ("TPU", "Trainium", "Colossus") filter deals: a ledger's wording
+    # of generic resources ("chips", "data center") is too loose to leave a deal out on.
+    products = [r for r in plan.resources if graph.entities.products_named(r)]
+    if products and not mentions_product(deal, products):
         return False
-    if plan.excluded_resources and mentions_product(deal, plan.excluded_resources):
+    excluded = [r for r in plan.excluded_resources if graph.entities.products_named(r)]
+    if excluded and mentions_product(deal, excluded):
         return False
     if plan.until and deal.announced and deal.announced[: len(plan.until)] > plan.until:
         return False
