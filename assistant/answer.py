@@ -146,6 +146,8 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
     selection = relations.select(plan, graph)
     if selection is None:
         return None
+    if plan.deal_types and not selection.deals:
+        return None  # nothing of the kind asked for ("equity backers"): the sources' own words may say more
     if not selection.deals and not selection.others:
         # "No such deal" answers a relation question; anything else is left to the quoting drafters.
         return Composed(text="", passages=()) if plan.intent in RELATIONS else None

@@ -392,7 +392,7 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
         )
     # The two compared deals, then the other deals of the same parties for context.
     shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
-    rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=2) for d in shown]
+    rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in shown]
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
 
 
