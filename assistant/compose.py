@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from assistant import citations, sentences, textmatch
-from assistant.graph import DealGraph, headline_figures
+from assistant.graph import DealGraph
+from assistant.graph import headline_figures as _headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 
-BUDGET_WORDS = 190  # visible words of a list answer; the complete list goes to the details
+BUDGET_WORDS = 170  # visible words of a list answer; the complete list goes to the details
+HARD_WORDS = 215  # first rows of counterparts may use a little more, so that up to 20 are named
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
+ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
 DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
 _MONTHS = "January February March April May June July August September October November December".split()
@@ -58,6 +62,12 @@ _STATES = {
         re.I,
     ),
 }
+
+
+@lru_cache(maxsize=50_000)
+def headline_figures(text: str) -> dict[str, float]:
+    """The graph's headline figures of a quote, computed once per quote (a list weighs each quote many times)."""
+    return _headline_figures(text)
 
 
 def states(attribute: str, text: str, question: str = "") -> bool:
@@ -235,7 +245,7 @@ def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
         if len(distinct) < 2 or distinct[-1] - distinct[0] <= 0.02 * distinct[-1]:
             continue
         pieces = []
-        for value in distinct:
+        for value in (distinct[0], distinct[-1]):  # the lowest and the highest claim; every source is cited
             evs = values[value]
             phrase = dict(figure_phrases(evs[0].quote)).get(kind) or _plain(kind, value)
             pieces.append(f"{phrase} {sources.cite(*evs)}")
@@ -247,7 +257,7 @@ def date_clause(deal: Deal, sides: list[Evidence], graph: DealGraph, sources: So
     """'20 April 2026 [1] vs 21 April 2026 [2]' when outlets date the deal differently."""
     days = graph.claimed_days(deal)
     pieces = []
-    for ev in sides:
+    for ev in (sides[0], sides[-1]) if len(sides) > 1 else sides:  # the earliest and the latest day claimed
         day = days.get(ev, "")
         label = when(Deal(deal.supplier, deal.customer, "", "", day, "", ()), ev.quote) or day
         pieces.append(f"{label} {sources.cite(ev)}")
@@ -288,9 +298,9 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
             built.append(deal)
         return out
 
-    rows = {key: rows_of(key, DETAILS_ROWS) for key in shown}
+    rows = {key: rows_of(key, ROWS_PER_COUNTERPART) for key in shown}
     lead = _lead(plan, sel, len({k[0] for k in groups if not k[1]}))
-    visible = _budgeted(lead, rows)
+    visible = _budgeted(lead, rows, [k for k in reported if k in rows])
     hidden = [f"- {r}" for items in rows.values() for r in items if f"- {r}" not in visible]
     for key in reported[SHOWN_COUNTERPARTS:]:
         if len(hidden) < DETAILS_ROWS:
@@ -484,12 +494,14 @@ def graph_notes(question_companies: set[str], graph: DealGraph, sources: Sources
 def consensus(evidence: list[Evidence]) -> Evidence:
     """The evidence whose figures most other outlets share; the latest among equals."""
 
-    def agreement(ev: Evidence) -> int:
-        mine = set(headline_figures(ev.quote).items())
-        return sum(1 for other in evidence if other is not ev and mine & set(headline_figures(other.quote).items()))
+    heads = [set(headline_figures(ev.quote).items()) for ev in evidence]
+
+    def agreement(i: int) -> int:
+        return sum(1 for j, other in enumerate(heads) if j != i and heads[i] & other)
 
     # A reviewed quote leads a machine-read one that agrees as much.
-    return max(reversed(evidence), key=lambda ev: (agreement(ev), ev.origin == "ledger"))
+    best = max(reversed(range(len(evidence))), key=lambda i: (agreement(i), evidence[i].origin == "ledger"))
+    return evidence[best]
 
 
 def bare(quote: str) -> str:
@@ -535,21 +547,22 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
     return lead + ":"
 
 
-def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]]) -> str:
-    """The lead, then rows round by round (each counterpart's most significant deal first) within the budget;
-    every counterpart shown keeps at least its first row."""
-    groups = list(rows.values())
-    chosen: list[list[str]] = [[] for _ in groups]
+def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]], order: list[tuple[str, bool]]) -> str:
+    """The lead, then rows round by round within the budget: first each counterpart's most significant deal
+    (most reported counterparts first, up to HARD_WORDS), then second deals and so on up to BUDGET_WORDS.
+    Rows are shown in the order of `rows`."""
+    chosen: dict[tuple[str, bool], list[str]] = {key: [] for key in rows}
     words = visible_words(lead)
-    for depth in range(max((len(g) for g in groups), default=0)):
-        for i, items in enumerate(groups):
+    for depth in range(max((len(r) for r in rows.values()), default=0)):
+        for key in order:
+            items = rows[key]
             if depth < len(items):
                 cost = visible_words(items[depth]) + 1
-                if depth > 0 and words + cost > BUDGET_WORDS:
+                if words + cost > (HARD_WORDS if depth == 0 else BUDGET_WORDS):
                     continue
-                chosen[i].append(items[depth])
+                chosen[key].append(items[depth])
                 words += cost
-    return "\n".join([lead, *(f"- {r}" for rows_of in chosen for r in rows_of)])
+    return "\n".join([lead, *(f"- {r}" for key in rows for r in chosen[key])])
 
 
 def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) -> str:
@@ -558,8 +571,8 @@ def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) 
     dated = sorted(p.published for p in passages if p.published)
     span = f", {dated[0]} to {dated[-1]}" if dated else ""
     undated = sum(1 for p in passages if not p.published)
-    more = f"; {hidden} more in the full list" if hidden else ""
-    more += f"; {unlisted} more in the deal list (assistant deals)" if unlisted else ""
+    more = f"; {hidden} more below" if hidden else ""
+    more += f"; {unlisted} more in `assistant deals`" if unlisted else ""
     deals = len(sel.deals) + len(sel.others)
     return (
         f"Coverage: {deals} deal{'s' if deals != 1 else ''}, {len(passages)} sources{span}"
@@ -570,13 +583,12 @@ def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) 
 
 
 def _differ(conflicts: list[Conflict]) -> str:
-    """' Sources differ on the figures of 3 deals and the date of 2 (“A vs B”).'"""
-    counts = {a: len({(c.supplier, c.customer) for c in conflicts if c.attribute == a}) for a in ("figures", "date")}
-    parts = [f"the {a} of {n}" for a, n in counts.items() if n]
-    if not parts:
-        return ""
-    total = max(counts.values())
-    return f" Sources differ on {' and '.join(parts)} deal{'s' if total > 1 else ''} (“A vs B”)."
+    """' Sources differ on the figures of 3 deals (“A vs B”).' (or on the dates)"""
+    for attribute, noun in (("figures", "figures"), ("date", "dates")):
+        n = len({(c.supplier, c.customer) for c in conflicts if c.attribute == attribute})
+        if n:
+            return f" Sources differ on the {noun} of {n} deal{'s' if n > 1 else ''} (“A vs B”)."
+    return ""
 
 
 def _significance(deal: Deal) -> tuple[bool, str]:
