@@ -32,6 +32,7 @@ os.environ.update(
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 BLOCKED: list[str] = []
+APP_LOGS: dict[str, Path] = {}  # app URL -> the server's combined stdout/stderr
 
 
 def _is_local(host: object) -> bool:
@@ -211,6 +212,7 @@ def app_url(tmp_path_factory, assistant):
     log = open(root / "app.log", "w")
     proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
+    APP_LOGS[url] = root / "app.log"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
