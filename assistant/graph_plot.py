@@ -22,8 +22,8 @@ KIND_COLOURS = {
     "hardware": "#cbd5e1",
     "energy": "#facc15",
 }
-WIDTH, ROW, TOP = 960, 30, 56
-COLUMNS = (150, 460, 740)  # x of suppliers, both, customers
+WIDTH, ROW, TOP = 780, 28, 56
+COLUMNS = (130, 390, 610)  # x of suppliers, both, customers
 
 
 def pair_key(supplier: str, customer: str) -> str:
@@ -62,16 +62,17 @@ def deals_svg(deals: list[Deal], kind_of) -> str:
         for i, name in enumerate(col):
             pos[name] = (x, offset + i * ROW + ROW / 2)
     edges = []
-    for (s, c), items in sorted(by_pair.items(), key=lambda kv: len(kv[1])):
+    for i, ((s, c), items) in enumerate(sorted(by_pair.items(), key=lambda kv: len(kv[1]))):
         (x1, y1), (x2, y2) = pos[s], pos[c]
         if x1 == x2:  # both in the middle column: bow out to the right
             bend = 60 + abs(y2 - y1) / 4
-            path = f"M{x1 + 8},{y1} C{x1 + bend},{y1} {x2 + bend},{y2} {x2 + 8},{y2}"
-            mid = (x1 + bend * 0.75, (y1 + y2) / 2)
+            points = ((x1 + 8, y1), (x1 + bend, y1), (x2 + bend, y2), (x2 + 8, y2))
         else:
             dx = (x2 - x1) / 2
-            path = f"M{x1 + 8},{y1} C{x1 + dx},{y1} {x2 - dx},{y2} {x2 - 8},{y2}"
-            mid = ((x1 + x2) / 2, (y1 + y2) / 2)
+            points = ((x1 + 8, y1), (x1 + dx, y1), (x2 - dx, y2), (x2 - 8, y2))
+        path = "M{:.0f},{:.0f} C{:.0f},{:.0f} {:.0f},{:.0f} {:.0f},{:.0f}".format(*[v for p in points for v in p])
+        # Counts sit at different points along their lines so the ones sharing a company do not pile up.
+        mid = _bezier(points, 0.3 + 0.1 * (i % 5))
         key = html.escape(pair_key(s, c), quote=True)
         lines = "\n".join(f"• {_deal_line(d)}" for d in items)
         title = html.escape(f"{pair_key(s, c)}: {len(items)} deal{'s' if len(items) > 1 else ''}\n{lines}")
@@ -98,8 +99,8 @@ def deals_svg(deals: list[Deal], kind_of) -> str:
         )
     kinds = sorted({kind_of(n) or "" for n in pos} & set(KIND_COLOURS))
     legend = "".join(
-        f'<circle cx="{20 + i * 120}" cy="40" r="6" fill="{KIND_COLOURS[k]}"/>'
-        f'<text x="{30 + i * 120}" y="44" class="legend">{html.escape(k)}</text>'
+        f'<circle cx="{14 + i * 96}" cy="40" r="6" fill="{KIND_COLOURS[k]}"/>'
+        f'<text x="{24 + i * 96}" y="44" class="legend">{html.escape(k)}</text>'
         for i, k in enumerate(kinds)
     )
     heads = "".join(
@@ -111,6 +112,12 @@ def deals_svg(deals: list[Deal], kind_of) -> str:
         f'aria-label="{len(deals)} deals between {len(pos)} companies">'
         f"{heads}{legend}{''.join(edges)}{''.join(nodes)}</svg>"
     )
+
+
+def _bezier(points, t: float) -> tuple[float, float]:
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3
+    return a * x0 + b * x1 + c * x2 + d * x3, a * y0 + b * y1 + c * y2 + d * y3
 
 
 def _deal_line(deal: Deal) -> str:

@@ -45,6 +45,7 @@ a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
 #cite-sheet { position: fixed; z-index: 1001; left: 0; right: 0; bottom: 0; max-height: 55vh; overflow-y: auto;
   background: #fff; color: #111827; border-top: 2px solid #d97706; padding: 8px 12px 16px;
   box-shadow: 0 -6px 20px rgba(0,0,0,.2); }
+#cite-sheet .quote:not(.active), #cite-sheet .ctx { display: none; }
 #cite-sheet .close { float: right; border: 1px solid #d0d7de; border-radius: 6px; padding: 2px 10px; }
 #deals-evidence { max-height: calc(100vh - 120px) !important; overflow-y: auto !important; }
 #deals-col-right { position: sticky; top: 8px; align-self: flex-start; }
@@ -52,7 +53,7 @@ a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
 .deal-graph text { font-size: 13px; fill: #1f2937; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .deal-graph text.head { font-size: 12px; fill: #57606a; text-transform: uppercase; letter-spacing: .05em; }
 .deal-graph text.legend { font-size: 12px; fill: #57606a; }
-.deal-graph .pair { cursor: pointer; }
+.deal-graph .pair { cursor: pointer; outline: none; }
 .deal-graph .pair .line { fill: none; stroke: #64748b; opacity: .55; }
 .deal-graph .pair .hit { fill: none; stroke: transparent; stroke-width: 14; }
 .deal-graph .pair:hover .line, .deal-graph .pair.active .line { stroke: #d97706; opacity: 1; }
@@ -66,6 +67,7 @@ a.cite { text-decoration: none; font-weight: 600; cursor: pointer; }
   #sources-col, #deal-graph-box, #deal-graph-note { display: none !important; }
   #chatbot { height: 46vh !important; min-height: 220px; }
   .app-intro p { display: none; }
+  .app-intro h2 { font-size: 1.1rem; margin: 0; }
 }
 """
 
@@ -104,8 +106,7 @@ JS = """
     const copy = card.outerHTML.replace(/ id="/g, ' data-id="');
     el.innerHTML = '<button class="close" type="button">Close</button>' + copy;
     el.hidden = false;
-    const active = el.querySelector('.quote.active');
-    if (active) reveal(active, el);
+    el.scrollTop = 0;
   };
   document.addEventListener('click', (event) => {
     const link = event.target.closest('a.cite');

@@ -39,8 +39,11 @@ def attr(text: str) -> str:
 
 
 def hidden_text(text: str) -> str:
-    """Text kept verbatim in the page for scripts (the chat drops data-* attributes): one line, inert."""
-    return html.escape(text, quote=False).replace('"', "&quot;").translate(_MD_SPECIAL).replace("\n", "&#10;")
+    """Text kept verbatim in the page for scripts (the chat drops data-* attributes): one line, inert.
+
+    It sits inside an HTML block, where Markdown is not read, so escaping HTML is enough.
+    """
+    return html.escape(text, quote=False).replace("\n", "&#10;")
 
 
 def turn_id(key: str) -> str:
@@ -188,7 +191,7 @@ def message_html(answer: Answer, turn: int, key: str = "") -> str:
             f'<details class="turn-sources"><summary>Sources: {len(groups)} '
             f"{'document' if len(groups) == 1 else 'documents'}, {len(answer.citations)} "
             f"{'quote' if len(answer.citations) == 1 else 'quotes'}</summary>"
-            + "".join(document_card(g, turn, "src", answer) for g in groups)
+            + "".join(document_card(g, turn, "src") for g in groups)
             + "</details>"
         )
     parts.append("</div>")
@@ -216,15 +219,15 @@ def source_labels(publisher: str, published: str | None) -> str:
     return "".join(labels)
 
 
-def _context(quote: str, doc_id: str, answer: Answer | None, width: int = 160) -> tuple[str, str]:
+def _context(quote: str, doc_id: str, answer: Answer | None, width: int = 110) -> tuple[str, str]:
     """Text just before and after the quote in a retrieved passage of the same document, if any."""
     for p in answer.passages if answer else ():
         at = p.text.find(quote) if p.doc_id == doc_id else -1
         if at >= 0:
             before, after = p.text[max(0, at - width) : at], p.text[at + len(quote) : at + len(quote) + width]
-            return ("…" + before.lstrip() if at > width else before), (
-                after + "…" if len(p.text) > at + len(quote) + width else after
-            )
+            before = ("…" if at > width else "") + " ".join(before.split()) + " "
+            after = " " + " ".join(after.split()) + ("…" if len(p.text) > at + len(quote) + width else "")
+            return before.lstrip(), after.rstrip()
     return "", ""
 
 
@@ -291,6 +294,10 @@ def evidence_html(deals: list[Deal]) -> str:
     if not deals:
         return '<div class="sources-empty">Select a row or a line of the graph to see its evidence.</div>'
     parts = []
+    if len(deals) > 1 and len({(d.supplier, d.customer) for d in deals}) == 1:
+        parts.append(
+            f'<div class="panel-head">{safe(deals[0].supplier)} → {safe(deals[0].customer)}: {len(deals)} deals</div>'
+        )
     for deal in deals:
         items = []
         for i, ev in enumerate(deal.evidence, start=1):

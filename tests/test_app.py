@@ -1,9 +1,8 @@
 """The launched web app: gradio_client against its API, and a real headless Chromium on the page."""
 
-import shutil
-
 import pytest
 from conftest import REPO
+from web_page import ask, watched_page
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 
@@ -42,84 +41,44 @@ def test_api_rejects_an_empty_question_with_a_message(client):
         client.predict("   ", "", api_name="/ask")
 
 
-def _browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when it can)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    return chromium, playwright
-
-
 @pytest.mark.browser
 def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_url):
-    chromium, playwright = _browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(app_url)
-        page.fill("#question textarea", "Who supplies compute to Anthropic?")
-        page.click("#ask")
-        page.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    with watched_page(app_url) as page:
+        ask(page, "Who supplies compute to Anthropic?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat.png"))
-        # Click each of the first citations: its own card is the one highlighted.
+        # Click each of the first citations: its own quote is the one highlighted.
         for n in (1, 2, 3):
             page.click(f"#chatbot a.cite[href='#src-0-{n}'] >> nth=0")
-            page.wait_for_selector(f"#panel-0-{n}.active", timeout=5_000)
-            assert page.is_visible(f"#panel-0-{n}")
-        page.fill("#question textarea", "And OpenAI?")
-        page.click("#ask")
-        page.wait_for_selector("#panel-1-1", timeout=60_000)
+            page.wait_for_selector(f"#sources .quote.active:has(#panel-0-{n})", timeout=5_000)
+            assert len(page.query_selector_all("#sources .quote.active")) == 1
+        ask(page, "And OpenAI?", 1)
+        page.wait_for_selector("#panel-1-1", state="attached", timeout=60_000)
         assert "Searched for: Who supplies compute to OpenAI?" in page.inner_text("#searched")
         assert not page.query_selector("#panel-0-1")  # only the current answer's sources are in the panel
         page.click("button[role='tab']:has-text('Deals')")
         page.click("#show-deals")
-        page.wait_for_selector("#deal-graph img", timeout=60_000)
-        box = page.query_selector("#deal-graph img").bounding_box()
+        page.wait_for_selector("#deal-graph-box svg .pair", timeout=60_000)
+        box = page.query_selector("#deal-graph-box svg").bounding_box()
         assert box and box["width"] > 200 and box["height"] > 200
         page.click("#deals-table [data-testid='cell-0-0']")
-        page.wait_for_selector("#evidence .card", timeout=10_000)
+        page.wait_for_selector("#deals-evidence .card", timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "deals.png"), full_page=True)
-        browser.close()
 
 
 @pytest.mark.browser
 def test_hostile_note_renders_as_inert_text(app_url):
-    chromium, playwright = _browser()
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        page = browser.new_page()
-        page.goto(app_url)
-        page.fill("#question textarea", "What does Lambda rent to the Zanzibar tester?")
-        page.click("#ask")
+    with watched_page(app_url) as page:
+        ask(page, "What does Lambda rent to the Zanzibar tester?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.wait_for_timeout(500)
         assert page.evaluate("window.pwned") is None
         assert not page.query_selector("#chatbot img[src='x'], #sources img, #chatbot img[src*='pixel']")
         assert "<script>" in page.inner_text("#sources") or "<img" in page.inner_text("#chatbot")
-        browser.close()
+        page.click("#chatbot .copy-md")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "<script>" in copied or "<img" in copied or "Zanzibar" in copied
 
 
 def test_concurrent_users_get_answers_without_errors(app_url):
