@@ -1,7 +1,10 @@
 """The launched web app: gradio_client against its API, and a real headless Chromium on the page."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 import pytest
-from conftest import REPO
+from harness import REPO
 from web_page import ask, watched_page
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -42,9 +45,9 @@ def test_api_rejects_an_empty_question_with_a_message(client):
 
 
 @pytest.mark.browser
-def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_url):
+def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_server):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with watched_page(app_url) as page:
+    with watched_page(app_server) as page:
         ask(page, "Who supplies compute to Anthropic?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat.png"))
@@ -68,8 +71,8 @@ def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_ur
 
 
 @pytest.mark.browser
-def test_hostile_note_renders_as_inert_text(app_url):
-    with watched_page(app_url) as page:
+def test_hostile_note_renders_as_inert_text(app_server):
+    with watched_page(app_server) as page:
         ask(page, "What does Lambda rent to the Zanzibar tester?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.wait_for_timeout(500)
@@ -78,16 +81,24 @@ def test_hostile_note_renders_as_inert_text(app_url):
         assert "<script>" in page.inner_text("#sources") or "<img" in page.inner_text("#chatbot")
         page.click("#chatbot .copy-md")
         copied = page.evaluate("navigator.clipboard.readText()")
-        assert "<script>" in copied or "<img" in copied or "Zanzibar" in copied
+        assert "Zanzibar" in copied and ("<img" in copied or "<script>" in copied)
 
 
 def test_concurrent_users_get_answers_without_errors(app_url):
-    """A short run of the loopback load test (bench/load.py runs the full 50 users for 60 s)."""
-    import importlib.util
+    """Ten users ask at once through the HTTP API; every request is answered (bench/load.py measures more)."""
+    questions = [
+        "Who supplies compute to Anthropic?",
+        "What did AMD agree to supply to OpenAI?",
+        "How many Trainium2 chips does Project Rainier run?",
+        "What GPUs does Zorblax rent?",
+    ]
 
-    spec = importlib.util.spec_from_file_location("load", REPO / "bench" / "load.py")
-    load = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(load)
-    result = load.run(app_url.rstrip("/"), users=10, seconds=8)
-    assert result["errors"] == 0, result["error_kinds"]
-    assert result["requests"] >= 10
+    def user(index: int) -> list[tuple[int, str]]:
+        with httpx.Client(base_url=app_url.rstrip("/"), timeout=120) as client:
+            replies = [client.post("/api/ask", json={"question": questions[(index + i) % 4]}) for i in range(2)]
+        return [(r.status_code, r.json().get("text", "") if r.status_code == 200 else r.text) for r in replies]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = [reply for replies in pool.map(user, range(10)) for reply in replies]
+    assert len(results) == 20
+    assert all(status == 200 and text for status, text in results), [r for r in results if r[0] != 200]

@@ -19,8 +19,8 @@ def _in_view(page, selector: str) -> bool:
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_every_tab_opens_without_an_error(app_url, viewport):
-    with watched_page(app_url, viewport) as page:
+def test_every_tab_opens_without_an_error(app_server, viewport):
+    with watched_page(app_server, viewport) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']", timeout=30_000)
         page.click("button[role='tab']:has-text('Sources')")
@@ -29,23 +29,23 @@ def test_every_tab_opens_without_an_error(app_url, viewport):
         page.wait_for_timeout(500)
 
 
-def test_phone_shows_the_question_box_and_ask_button_on_load(app_url):
-    with watched_page(app_url, PHONE) as page:
+def test_phone_shows_the_question_box_and_ask_button_on_load(app_server):
+    with watched_page(app_server, PHONE) as page:
         assert _in_view(page, "#question textarea") and _in_view(page, "#ask")
         box = page.query_selector("#ask").bounding_box()
         assert box and box["y"] + box["height"] <= PHONE["height"]
 
 
-def test_answers_render_as_lists_with_citation_links(app_url):
-    with watched_page(app_url) as page:
+def test_answers_render_as_lists_with_citation_links(app_server):
+    with watched_page(app_server) as page:
         ask(page, "Who supplies compute to Anthropic?", 0)
         assert len(page.query_selector_all("#chatbot .turn .answer ul li")) >= 3
         assert page.query_selector("#chatbot .turn .answer li a.cite")
         assert "- Akamai" not in page.inner_text("#chatbot .turn .answer")  # bullets drawn, not typed
 
 
-def test_newest_of_three_long_answers_shows_its_first_line(app_url):
-    with watched_page(app_url) as page:
+def test_newest_of_three_long_answers_shows_its_first_line(app_server):
+    with watched_page(app_server) as page:
         for turn, question in enumerate(
             [
                 "Who supplies compute to Anthropic?",
@@ -63,8 +63,8 @@ def test_newest_of_three_long_answers_shows_its_first_line(app_url):
             assert 0 <= top <= DESKTOP["height"] - 20
 
 
-def test_citation_click_opens_its_card_beside_the_chat_and_hover_previews_it(app_url):
-    with watched_page(app_url) as page:
+def test_citation_click_opens_its_card_beside_the_chat_and_hover_previews_it(app_server):
+    with watched_page(app_server) as page:
         ask(page, "Who supplies compute to Anthropic?", 0)
         chat_before = page.query_selector("#chatbot").bounding_box()
         scroll_before = page.evaluate("window.scrollY")
@@ -89,8 +89,8 @@ def test_citation_click_opens_its_card_beside_the_chat_and_hover_previews_it(app
         assert page.query_selector("#sources .quote:has(#panel-0-2) mark").inner_text()[:60] in preview
 
 
-def test_sources_are_one_card_per_document_with_a_badge_that_explains_verified(app_url):
-    with watched_page(app_url) as page:
+def test_sources_are_one_card_per_document_with_a_badge_that_explains_verified(app_server):
+    with watched_page(app_server) as page:
         ask(page, "What did AMD agree to supply to OpenAI?", 0)
         cards = page.query_selector_all("#sources .card")
         quotes = page.query_selector_all("#sources .quote")
@@ -99,8 +99,8 @@ def test_sources_are_one_card_per_document_with_a_badge_that_explains_verified(a
         assert "quote supports the sentence" in page.inner_text("#sources")
 
 
-def test_copy_gives_the_answer_as_markdown_with_numbered_sources(app_url):
-    with watched_page(app_url) as page:
+def test_copy_gives_the_answer_as_markdown_with_numbered_sources(app_server):
+    with watched_page(app_server) as page:
         ask(page, "What did AMD agree to supply to OpenAI?", 0)
         page.click("#chatbot .copy-md")
         page.wait_for_selector("#chatbot .copy-md:has-text('Copied')")
@@ -110,8 +110,8 @@ def test_copy_gives_the_answer_as_markdown_with_numbered_sources(app_url):
         assert "<div" not in copied and "<a " not in copied and "&#" not in copied
 
 
-def test_conversation_exports_as_markdown_and_json_records(app_url):
-    with watched_page(app_url) as page:
+def test_conversation_exports_as_markdown_and_json_records(app_server):
+    with watched_page(app_server) as page:
         ask(page, "What did AMD agree to supply to OpenAI?", 0)
         ask(page, "How many Trainium2 chips does Project Rainier run?", 1)
         page.wait_for_selector("#export-md:not([disabled])")
@@ -130,8 +130,8 @@ def test_conversation_exports_as_markdown_and_json_records(app_url):
     assert records[0]["citations"] and "verified" in records[0]["citations"][0] and records[0]["passages"]
 
 
-def test_reload_keeps_the_conversation_and_its_context(app_url):
-    with watched_browser(app_url) as open_page:
+def test_reload_keeps_the_conversation_and_its_context(app_server):
+    with watched_browser(app_server) as open_page:
         page = open_page()
         ask(page, "Who supplies compute to Anthropic?", 0)
         page.wait_for_selector("#past .wrap-inner, #past input")
@@ -148,8 +148,8 @@ def test_reload_keeps_the_conversation_and_its_context(app_url):
 
 
 @pytest.mark.parametrize("how", ["New conversation", "trash icon"])
-def test_clearing_resets_the_hidden_context_and_the_suggestions(app_url, how):
-    with watched_page(app_url) as page:
+def test_clearing_resets_the_hidden_context_and_the_suggestions(app_server, how):
+    with watched_page(app_server) as page:
         ask(page, "Who supplies compute to Anthropic?", 0)
         page.wait_for_selector(".follow-up:visible")
         if how == "New conversation":
@@ -167,8 +167,8 @@ def test_clearing_resets_the_hidden_context_and_the_suggestions(app_url, how):
         page.wait_for_function("() => document.querySelector('#chatbot').innerText.includes('Akamai')")
 
 
-def test_question_box_counts_characters_and_refuses_an_overlong_question_in_words(app_url):
-    with watched_page(app_url) as page:
+def test_question_box_counts_characters_and_refuses_an_overlong_question_in_words(app_server):
+    with watched_page(app_server) as page:
         page.fill("#question textarea", "x" * 2500)
         page.wait_for_selector("#char-count.over")
         assert "2,500 / 2,000" in page.inner_text("#char-count")
@@ -180,8 +180,8 @@ def test_question_box_counts_characters_and_refuses_an_overlong_question_in_word
         assert not page.query_selector("#chatbot .turn")
 
 
-def test_deals_graph_counts_each_pair_and_opens_its_deals(app_url):
-    with watched_page(app_url) as page:
+def test_deals_graph_counts_each_pair_and_opens_its_deals(app_server):
+    with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deal-graph-box svg .pair")
         pairs = page.evaluate("[...document.querySelectorAll('#deal-graph-box .pair')].map(p => p.dataset.pair)")
@@ -199,8 +199,8 @@ def test_deals_graph_counts_each_pair_and_opens_its_deals(app_url):
         assert len(page.query_selector_all("#deals-evidence .card")) == count
 
 
-def test_deals_table_fits_and_shows_evidence_beside_the_selected_row(app_url):
-    with watched_page(app_url) as page:
+def test_deals_table_fits_and_shows_evidence_beside_the_selected_row(app_server):
+    with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']")
         headers = page.inner_text("#deals-table thead")
@@ -222,8 +222,8 @@ def test_deals_table_fits_and_shows_evidence_beside_the_selected_row(app_url):
         )
 
 
-def test_deals_download_as_csv_with_header_urls_and_quotes(app_url):
-    with watched_page(app_url) as page:
+def test_deals_download_as_csv_with_header_urls_and_quotes(app_server):
+    with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-csv:not([disabled])")
         with page.expect_download() as got:
@@ -237,8 +237,8 @@ def test_deals_download_as_csv_with_header_urls_and_quotes(app_url):
     assert sum(bool(r["quotes"]) for r in rows) == len(rows) and len(rows) >= min(shown, 10)
 
 
-def test_a_bad_deal_date_is_explained_without_wiping_the_table(app_url):
-    with watched_page(app_url) as page:
+def test_a_bad_deal_date_is_explained_without_wiping_the_table(app_server):
+    with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']")
         before = page.inner_text("#deals-table tbody")
@@ -249,8 +249,8 @@ def test_a_bad_deal_date_is_explained_without_wiping_the_table(app_url):
         assert page.inner_text("#deals-table tbody") == before
 
 
-def test_sources_tab_keeps_its_table_after_a_bad_url(app_url):
-    with watched_page(app_url) as page:
+def test_sources_tab_keeps_its_table_after_a_bad_url(app_server):
+    with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Sources')")
         page.wait_for_selector("#sources-table [data-testid='cell-0-0']")
         before = page.inner_text("#sources-table tbody")
@@ -263,8 +263,8 @@ def test_sources_tab_keeps_its_table_after_a_bad_url(app_url):
             page.evaluate("document.querySelector('#sources-msg .notice').remove()")
 
 
-def test_phone_keeps_sources_under_their_answer_and_opens_a_citation_in_place(app_url):
-    with watched_page(app_url, PHONE) as page:
+def test_phone_keeps_sources_under_their_answer_and_opens_a_citation_in_place(app_server):
+    with watched_page(app_server, PHONE) as page:
         ask(page, "What did AMD agree to supply to OpenAI?", 0)
         assert not page.is_visible("#sources")  # no side panel far below the examples
         turn = page.query_selector("#chatbot .turn")
@@ -279,8 +279,8 @@ def test_phone_keeps_sources_under_their_answer_and_opens_a_citation_in_place(ap
         assert not page.is_visible("#cite-sheet")
 
 
-def test_phone_deals_tab_falls_back_to_the_table(app_url):
-    with watched_page(app_url, PHONE) as page:
+def test_phone_deals_tab_falls_back_to_the_table(app_server):
+    with watched_page(app_server, PHONE) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']")
         assert not page.is_visible("#deal-graph-box")
