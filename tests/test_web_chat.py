@@ -229,37 +229,41 @@ def test_deals_download_as_csv_with_header_urls_and_quotes(app_server):
         with page.expect_download() as got:
             page.click("#deals-csv")
         rows = list(csv.DictReader(io.StringIO(open(got.value.path(), encoding="utf-8").read())))
-        shown = len(page.query_selector_all("#deals-table tbody tr"))
+        shown = len(page.query_selector_all("#deals-table [data-testid$='-0'][data-testid^='cell-']"))
     assert {"supplier", "customer", "type", "status", "urls", "quotes"} <= set(rows[0])
     urls = [u for r in rows for u in r["urls"].split(" | ") if u]
     assert urls and all(u.startswith(("https://", "http://")) for u in urls)
     assert sum(bool(r["urls"]) for r in rows) >= len(rows) * 0.9
-    assert sum(bool(r["quotes"]) for r in rows) == len(rows) and len(rows) >= min(shown, 10)
+    assert (
+        sum(bool(r["quotes"]) for r in rows) == len(rows) and len(rows) >= shown > 5
+    )  # the table draws only what shows
 
 
 def test_a_bad_deal_date_is_explained_without_wiping_the_table(app_server):
     with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Deals')")
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']")
-        before = page.inner_text("#deals-table tbody")
+        before = page.inner_text("#deals-table")
+        assert " → " in before
         page.fill("#deals-as-of input, #deals-as-of textarea", "2025-13-45")
         page.click("#show-deals")
         page.wait_for_selector("#deals-msg .notice")
         assert "as_of" not in page.inner_text("#deals-msg") and "date" in page.inner_text("#deals-msg").lower()
-        assert page.inner_text("#deals-table tbody") == before
+        assert page.inner_text("#deals-table") == before
 
 
 def test_sources_tab_keeps_its_table_after_a_bad_url(app_server):
     with watched_page(app_server) as page:
         page.click("button[role='tab']:has-text('Sources')")
         page.wait_for_selector("#sources-table [data-testid='cell-0-0']")
-        before = page.inner_text("#sources-table tbody")
+        before = page.inner_text("#sources-table")
+        assert "notes/" in before
         for bad in ("/etc/passwd", "not a url"):
             page.fill("#source-url input, #source-url textarea", bad)
             page.click("#add-source")
             page.wait_for_selector("#sources-msg .notice")
             assert "http" in page.inner_text("#sources-msg")
-            assert page.inner_text("#sources-table tbody") == before
+            assert page.inner_text("#sources-table") == before
             page.evaluate("document.querySelector('#sources-msg .notice').remove()")
 
 
