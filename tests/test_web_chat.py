@@ -27,6 +27,9 @@ def test_every_tab_opens_without_an_error(app_server, viewport):
         page.wait_for_selector("#sources-table [data-testid='cell-0-0']", timeout=30_000)
         page.click("button[role='tab']:has-text('Chat')")
         page.wait_for_timeout(500)
+        assert page.inner_text("#deal-supplier input, #deal-supplier") and not page.query_selector(
+            "button[aria-label*='share' i], button[title*='share' i]"
+        )  # filters start at "any"; no Share button that does nothing
 
 
 def test_phone_shows_the_question_box_and_ask_button_on_load(app_server):
