@@ -24,15 +24,16 @@ def final_answer(events: Iterator[TextDelta | Answer]) -> Answer:
 class Chat:
     """Keeps the turns; `ask` and `stream` behave like the Assistant's, with context carried over."""
 
-    def __init__(self, stream: Streamer, condense: Condenser, max_turns: int = 20) -> None:
+    HISTORY = 20  # turns a follow-up is condensed against
+
+    def __init__(self, stream: Streamer, condense: Condenser) -> None:
         self._stream = stream
         self._condense = condense
-        self.max_turns = max_turns
         self.turns: list[Turn] = []
 
     def stream(self, question: str, **options: object) -> Iterator[TextDelta | Answer]:
         """Options (as_of, top_k) apply to this turn only."""
-        standalone = self._condense(question, self.turns[-self.max_turns :])
+        standalone = self._condense(question, self.turns[-self.HISTORY :])
         for event in self._stream(question, standalone, **options):
             if isinstance(event, Answer):
                 self.turns.append(Turn(question, event))

@@ -104,7 +104,8 @@ def _run(args: argparse.Namespace) -> int:
         report = assistant.ingest(rebuild=args.rebuild, on_document=echo)
         print(
             f"added {report.added}, updated {report.updated}, removed {report.removed}, "
-            f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s"
+            f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) "
+            f"in {report.seconds:.1f}s"
         )
         for line in report.errors:
             print(f"error: {line}", file=sys.stderr)

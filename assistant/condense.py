@@ -13,7 +13,8 @@ import re
 from assistant.entities import EntityTable
 
 _SWAP_LEAD = re.compile(
-    r"^\s*(?:and|also|what about|how about|and what about|and how about|same (?:question )?for|now|ok(?:ay)?,? (?:and|what about)|then)"
+    r"^\s*(?:and|also|what about|how about|and what about|and how about|same (?:question )?for|now"
+    r"|ok(?:ay)?,? (?:and|what about)|then)"
     r"(?:\s+(?:for|to|with|of|from))?\s+(?P<rest>.+?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )

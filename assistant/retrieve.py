@@ -23,10 +23,8 @@ class Filters:
 
     companies: tuple[str, ...] = ()
     publisher: str | None = None
-    after: str | None = None
     before: str | None = None
     kinds: tuple[str, ...] = ()
-    doc_ids: tuple[str, ...] = ()
 
     def admits(self, meta: dict) -> bool:
         published = meta.get("published") or ""
@@ -34,16 +32,12 @@ class Filters:
             return False
         if self.publisher and self.publisher.lower() not in (meta.get("publisher") or "").lower():
             return False
-        if published and self.after and published < self.after:
-            return False
         if published and self.before and published[: len(self.before)] > self.before:
             return False
-        if self.kinds and meta.get("kind") not in self.kinds:
-            return False
-        return not self.doc_ids or meta.get("doc_id") in self.doc_ids
+        return not self.kinds or meta.get("kind") in self.kinds
 
     def __bool__(self) -> bool:
-        return any((self.companies, self.publisher, self.after, self.before, self.kinds, self.doc_ids))
+        return any((self.companies, self.publisher, self.before, self.kinds))
 
 
 class Retriever:
@@ -86,7 +80,8 @@ class Retriever:
             self.nodes, self.documents, self.vocabulary, self.text, self.version = [], {}, frozenset(), "", ""
             self.sentence_vectors = {}
             return
-        nodes = [metadata_dict_to_node(m, text=t) for m, t in zip(records["metadatas"], records["documents"])]
+        pairs = zip(records["metadatas"], records["documents"], strict=True)
+        nodes = [metadata_dict_to_node(m, text=t) for m, t in pairs]
         documents: dict[str, dict] = {}
         for meta in records["metadatas"]:
             doc = documents.setdefault(meta["doc_id"], {"chunks": 0})
@@ -138,6 +133,7 @@ class Retriever:
         """The `top_k` best passages for `question` among documents `filters` admits."""
         from llama_index.core.llms import MockLLM
         from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
         from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
         from llama_index.retrievers.bm25 import BM25Retriever
 
@@ -161,7 +157,7 @@ class Retriever:
         )
         fusion = QueryFusionRetriever(
             [self.index.as_retriever(**vector_kwargs), lexical],
-            mode="reciprocal_rerank",
+            mode=FUSION_MODES.RECIPROCAL_RANK,
             similarity_top_k=k,
             num_queries=1,
             use_async=False,

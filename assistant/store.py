@@ -93,7 +93,7 @@ class Store:
         for other in self._guard(self.client.list_collections):
             other_name = other.name if hasattr(other, "name") else str(other)
             if other_name not in keep and (other_name == prefix or other_name.startswith(prefix + "_")):
-                self._guard(lambda: self.client.delete_collection(other_name))
+                self._guard(lambda name=other_name: self.client.delete_collection(name))
 
     def touch(self, **extra: object) -> None:
         """Record an ingest on the active collection."""
@@ -127,8 +127,10 @@ class Store:
     def sentence_vectors(self, chunk_collection: str | None = None) -> dict[tuple[str, int], list[float]]:
         """(chunk id, sentence offset) -> unit vector, for every stored sentence."""
         got = self._guard(lambda: self.sentences(chunk_collection).get(include=["embeddings"]))
-        out = {}
-        for sid, vector in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else []):
+        out: dict[tuple[str, int], list[float]] = {}
+        if got["embeddings"] is None:
+            return out
+        for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
             chunk_id, _, start = sid.rpartition("@")
             out[(chunk_id, int(start))] = vector
         return out
@@ -137,8 +139,9 @@ class Store:
         col = collection or self.collection()
         sentences = self.sentences(col.name)
         for doc_id in doc_ids:
-            self._guard(lambda: col.delete(where={"doc_id": doc_id}))
-            self._guard(lambda: sentences.delete(where={"doc_id": doc_id}))
+            where = {"doc_id": doc_id}
+            self._guard(lambda where=where: col.delete(where=where))
+            self._guard(lambda where=where: sentences.delete(where=where))
 
     def records(self, collection=None) -> dict:
         """Every chunk's id, text and metadata (for the lexical index and the sources list)."""
