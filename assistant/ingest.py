@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant import sentences
+from assistant import review, sentences
 from assistant.corpus import corpus_files, load_corpus
 from assistant.store import Store
 from assistant.types import Document, IngestReport
@@ -70,6 +70,8 @@ def _metadata(chunk: Chunk) -> dict:
     if chunk.index == 0:
         # The deal ledger travels with the document, so every reader of the store can build the graph.
         meta["deals"] = json.dumps([{**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals])
+        if doc.new_companies:
+            meta["new_companies"] = json.dumps(doc.new_companies)
     return meta
 
 
@@ -135,11 +137,22 @@ def _texts_to_embed(chunks: list[Chunk]) -> list[str]:
 def ingest(
     store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None, on_document=None
 ) -> IngestReport:
-    """Bring the store in line with `corpus_dir`; returns what changed."""
+    """Bring the store in line with `corpus_dir`; returns what changed.
+
+    One writer at a time: on an embedded store a second ingest waits briefly for the first, then stops.
+    """
+    with store.writing():
+        return _ingest_locked(store, corpus_dir, embedder, rebuild, progress, on_document)
+
+
+def _ingest_locked(
+    store: Store, corpus_dir: Path, embedder, rebuild: bool, progress: bool | None, on_document
+) -> IngestReport:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     began = time.perf_counter()
     docs, errors = load_corpus(corpus_dir)
+    docs = review.complete(docs, corpus_dir)  # deals read from the text of documents without a ledger
     present = {p.relative_to(corpus_dir).as_posix() for p in corpus_files(corpus_dir)}
     target_name = f"{store.settings.collection}_{int(time.time() * 1000)}" if rebuild else None
     collection = store.collection(target_name)
@@ -170,7 +183,7 @@ def ingest(
     if rebuild:
         store.activate(collection.name, chunks=chunk_count)
     else:
-        store.touch(chunks=chunk_count)
+        store.touch(_changed_ids(changed, removed), chunks=chunk_count)
     return IngestReport(
         added=sum(1 for d in changed if d.doc_id not in existing),
         updated=sum(1 for d in changed if d.doc_id in existing),
@@ -181,6 +194,11 @@ def ingest(
         errors=tuple(errors),
         seconds=round(time.perf_counter() - began, 3),
     )
+
+
+def _changed_ids(changed: list[Document], removed: list[str]) -> list[str]:
+    """Documents other processes must reload after this ingest (recorded next to its stamp)."""
+    return [d.doc_id for d in changed] + list(removed)
 
 
 def _store_document(
