@@ -19,7 +19,7 @@ from assistant.compose import Composed
 from assistant.entities import EntityTable
 from assistant.graph import DealGraph
 from assistant.retrieve import Filters, Retriever
-from assistant.types import Answer, Conflict, Passage, Plan, TextDelta
+from assistant.types import Answer, Conflict, Evidence, Passage, Plan, TextDelta
 
 _ARTICLE = re.compile(r"\b(the|this|that) (article|piece|story)\b|\bthe information\b|\bcybercorsairs\b", re.I)
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)")
@@ -263,10 +263,10 @@ class ExtractiveDrafter:
         if deals:
             deal = deals[-1]
             subject = f"{deal.supplier}'s agreement with {deal.customer}"
-            evidence = [compose.consensus(list(deal.evidence)), *quoted]
+            evidence: list[Evidence | Passage] = [compose.consensus(list(deal.evidence)), *quoted]
         else:
             subject = f"what {compose._join(named)} did" if named else "the matter asked about"
-            evidence = list(quoted)
+            evidence = [*quoted]
         return compose.missing_answer(plan, subject, evidence, compose.Sources())
 
 

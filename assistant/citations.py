@@ -27,7 +27,7 @@ def renumber(text: str, valid: int, mapping: dict[int, int] | None = None) -> tu
     """Renumber markers by first use; numbers outside 1..valid are removed."""
     mapping = {} if mapping is None else mapping
 
-    def swap(match: re.Match) -> str:
+    def swap(match: re.Match[str]) -> str:
         out = []
         for raw in re.split(r"\s*,\s*", match.group(1)):
             n = int(raw)
@@ -123,7 +123,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
             best = max(lap for lap, _ in lexical.values())
             return Verdict(claim, tuple(numbers), True, "supported", round(best, 3)), dict(lexical.items())
     claim_vec = None
-    spans: dict[int, tuple[int, int]] = {}
+    spans: dict[int, tuple[float, tuple[int, int]]] = {}  # citation -> (closeness, best sentence)
     best_sim, best_overlap = 0.0, 0.0
     for n in numbers:
         text = by_new[n].text
@@ -146,7 +146,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
                 textmatch.overlap(claim, text[s:e]),
                 (s, e),
             )
-            for sim, (s, e) in zip(sims, candidates)
+            for sim, (s, e) in zip(sims, candidates, strict=True)
         ]
         score, sim, lap, span = max(scored)
         spans[n] = (score, span)

@@ -339,7 +339,7 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
     counted, left_out, silent = [], [], []
     low = high = 0.0
     for deals in groups.values():
-        values = {}
+        values: dict[float, Evidence] = {}
         for deal in deals:
             for ev in deal.evidence:
                 value = headline_figures(ev.quote).get(kind)
@@ -631,12 +631,16 @@ def _what(deal: Deal, quote: str) -> str:
     return clause if clause and textmatch.overlap(clause, quote) >= 0.6 else ""
 
 
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentences.spans(text)]
+
+
 def _checkable(row: str, evidence: list[Evidence]) -> bool:
     claim = citations.strip_markers(row)
     cited = " ".join(e.quote for e in evidence)
     if textmatch.unsupported_figures(claim, cited):
         return False
-    return max((textmatch.overlap(claim, s) for e in evidence for s in sentences.split(e.quote)), default=0.0) >= (
+    return max((textmatch.overlap(claim, s) for e in evidence for s in _sentences(e.quote)), default=0.0) >= (
         CLOSE_ENOUGH
     )
 

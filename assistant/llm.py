@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 from assistant.citations import renumber
 from assistant.settings import Settings
 from assistant.types import Passage, Plan, TextDelta, Turn
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 SYSTEM_PROMPT = """You answer questions about AI compute supply deals (who supplies GPUs, TPUs, Trainium, \
 cloud capacity, data centres or power to whom, how much, since when) using only the numbered sources \
@@ -45,7 +49,9 @@ def sources_block(passages: list[Passage]) -> str:
     return "<sources>\n" + "\n\n".join(parts) + "\n</sources>"
 
 
-def messages_for(question: str, passages: list[Passage], graph_facts: str = "", plan: Plan | None = None) -> list[dict]:
+def messages_for(
+    question: str, passages: list[Passage], graph_facts: str = "", plan: Plan | None = None
+) -> list[ChatCompletionMessageParam]:
     """The system rules and one user message: numbered sources, facts computed from the deal ledger over the
     same numbers, how the question was read, and the question."""
     user = sources_block(passages)
@@ -126,7 +132,7 @@ class LLMDrafter:
 
     def stream_draft(
         self, question: str, passages: list[Passage], facts: str = "", plan: Plan | None = None
-    ) -> Iterator[TextDelta]:
+    ) -> Generator[TextDelta, None, tuple[str | None, str]]:
         """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice).
 
         `facts` are graph facts already citing `passages` by number; `plan` is how the question was read."""
@@ -164,7 +170,7 @@ class LLMDrafter:
 
     def condense(self, question: str, turns: list[Turn]) -> str | None:
         """The follow-up rewritten by the model, or None to let the offline rules do it."""
-        history = []
+        history: list[ChatCompletionMessageParam] = []
         for turn in turns[-4:]:
             history += [
                 {"role": "user", "content": turn.question},

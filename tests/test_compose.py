@@ -102,7 +102,8 @@ def test_list_answer_is_short_complete_and_says_nothing_twice(assistant, custome
     answer = assistant.ask(f"Who supplies compute to {customer}?")
     assert answer.route == "graph" and _all_verified(answer)
     assert visible_words(answer.text) <= 250
-    said = [" ".join(re.sub(r"\[\d+\]", "", s).split()) for s in sentences.split(answer.text + "\n" + answer.details)]
+    whole = answer.text + "\n" + answer.details
+    said = [" ".join(re.sub(r"\[\d+\]", "", whole[a:b]).split()) for a, b in sentences.spans(whole)]
     assert len(said) == len(set(said))
     rows = _rows(answer.text)
     compute = {d.supplier for d in assistant.deals(customer=customer) if d.type == "compute"}
