@@ -457,7 +457,8 @@ def missing_answer(plan: Plan, subject: str, evidence: list[Evidence | Passage],
 def graph_notes(question_companies: set[str], graph: DealGraph, sources: Sources, cited_docs: set[str]) -> list[str]:
     """What a few retrieved sentences can miss: sources that disagree about a deal the answer cites,
     and a later stall or end of a deal between the companies asked about."""
-    lines: list[str] = []
+    ended: list[str] = []
+    differ: dict[str, list[str]] = {"figures": [], "date": []}
     touched = [
         d
         for d in graph.deals_of(question_companies)
@@ -468,24 +469,22 @@ def graph_notes(question_companies: set[str], graph: DealGraph, sources: Sources
         if deal.status in ENDED and {deal.supplier, deal.customer} <= question_companies:
             latest = deal.evidence[-1]
             line = f"Later reports mark this deal as {deal.status}: {bare(latest.quote)} {sources.cite(latest)}."
-            if line not in lines:
-                lines.append(line)
+            if line not in ended:
+                ended.append(line)
         for attribute, sides in graph.conflicts(deal):
             if not {e.doc_id for e in sides} & cited_docs:
                 continue
-            # The clause is a sentence of its own under a lead-in, so it is checked on its figures and words.
             if attribute == "figures":
-                clauses = figure_clauses(sides, sources)
-                line = (
-                    "Sources differ on the figures:\n" + "\n".join(f"- {c}." for c in clauses.values())
-                    if clauses
-                    else ""
-                )
+                clauses = list(figure_clauses(sides, sources).values())
             else:
-                line = f"Sources differ on the date:\n- {date_clause(deal, sides, graph, sources)}."
-            if line and line not in lines:
-                lines.append(line)
-    return lines[:3]
+                clauses = [date_clause(deal, sides, graph, sources)]
+            differ[attribute] += [f"- {c}." for c in clauses if f"- {c}." not in differ[attribute]]
+    # Each clause is a sentence of its own under one lead-in, so it is checked on its figures and words.
+    lines = ended[:2]
+    for attribute, clauses in differ.items():
+        if clauses:
+            lines.append(f"Sources differ on the {attribute}:\n" + "\n".join(clauses[:3]))
+    return lines
 
 
 # -- pieces ----------------------------------------------------------------------------------------------
