@@ -172,7 +172,8 @@ class Retriever:
     def _update(self, collection, doc_ids: list[str] | None) -> None:
         """Replace the named documents (all when None) with what the store holds now."""
         records = self.store.records(collection, doc_ids)
-        vectors = self.store.sentence_vectors(collection.name, doc_ids)
+        present = sorted({m["doc_id"] for m in records["metadatas"]})
+        vectors = self.store.sentence_vectors(collection.name, present)
         fresh = _documents(records, vectors)
         for doc_id in fresh.keys() | set(doc_ids or ()):
             old = self._docs.pop(doc_id, None)

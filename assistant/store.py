@@ -263,14 +263,17 @@ class Store:
         self, chunk_collection: str | None = None, doc_ids: list[str] | None = None
     ) -> dict[tuple[str, int], list[float]]:
         """(chunk id, sentence offset) -> unit vector, for every stored sentence (or those of `doc_ids`)."""
-        if doc_ids is not None and not doc_ids:
-            return {}
-        where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
-        got = self._guard(lambda: self.sentences(chunk_collection).get(where=where, include=["embeddings"]))
+        collection = self.sentences(chunk_collection)
+        # A few hundred documents per request: a whole corpus of vectors is too big for one reply from a server.
+        batches = [None] if doc_ids is None else [doc_ids[i : i + 500] for i in range(0, len(doc_ids), 500)]
         out = {}
-        for sid, vector in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else []):
-            chunk_id, _, start = sid.rpartition("@")
-            out[(chunk_id, int(start))] = vector
+        for batch in batches:
+            where = None if batch is None else {"doc_id": {"$in": list(batch)}}
+            got = self._guard(lambda where=where: collection.get(where=where, include=["embeddings"]))
+            embeddings = got["embeddings"] if got["embeddings"] is not None else []
+            for sid, vector in zip(got["ids"], embeddings, strict=True):
+                chunk_id, _, start = sid.rpartition("@")
+                out[(chunk_id, int(start))] = vector
         return out
 
     def delete_docs(self, doc_ids: list[str], collection=None) -> None:
