@@ -425,12 +425,25 @@ class Lexical:
         self.slots: dict[str, list[int]] = {}  # doc id -> its slots
         self.live = 0
         self.total_length = 0.0
+        # Searches read the arrays while an update may append to them (which a live view forbids).
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def dead_share(self) -> float:
         return 1 - self.live / len(self.entries) if self.entries else 0.0
 
     def add(self, doc_id: str, entries: list[dict], tokens: list[list[str]]) -> None:
+        with self._lock:
+            self._add(doc_id, entries, tokens)
+
+    def _add(self, doc_id: str, entries: list[dict], tokens: list[list[str]]) -> None:
         from array import array
 
         for entry, words in zip(entries, tokens, strict=True):
@@ -450,6 +463,10 @@ class Lexical:
             self.total_length += len(words)
 
     def remove(self, doc_id: str) -> None:
+        with self._lock:
+            self._remove(doc_id)
+
+    def _remove(self, doc_id: str) -> None:
         for slot in self.slots.pop(doc_id, ()):
             self.entries[slot] = None
             self.doc_ids[slot] = None
@@ -459,6 +476,10 @@ class Lexical:
 
     def search(self, words: list[str], k: int, allowed: list[str] | None = None) -> list[tuple[dict, float]]:
         """The `k` best live chunks for the query terms, best first (chunks scoring 0 fill up to `k`)."""
+        with self._lock:
+            return self._search(words, k, allowed)
+
+    def _search(self, words: list[str], k: int, allowed: list[str] | None) -> list[tuple[dict, float]]:
         import numpy as np
 
         if not self.live:
