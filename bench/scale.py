@@ -229,6 +229,11 @@ def run(docs: int, work: Path, code: Path) -> dict:
                     raise SystemExit("the new document never became answerable")
                 time.sleep(0.1)
             result[f"answerable_{i + 1}_s"] = round(time.perf_counter() - ingested, 2)
+        updates = [post(r.port, "/v1/models")[1].get("index", {}) for r in replicas]
+        result["documents"] = [u.get("documents") for u in updates]
+        result["update"] = [u.get("last_update") for u in updates]
+        cache = work / "replica1" / "index-cache.pickle"
+        result["saved_index_mb"] = round(cache.stat().st_size / 2**20, 1) if cache.exists() else None
         result["rss_mb"] = [rss_mb(r.proc.pid) for r in replicas]
         result["chroma_rss_mb"] = rss_mb(chroma.proc.pid)
         (corpus / "added" / note.name).unlink(missing_ok=True)  # the next run adds it afresh
@@ -258,6 +263,8 @@ def table(result: dict) -> str:
             "after it, the new document answerable on replica 1 / 2",
             f"{result['answerable_1_s']} s / {result['answerable_2_s']} s",
         ),
+        ("documents each replica holds; its last update", f"{result['documents']}; {result['update']}"),
+        ("saved index file of a replica", f"{result['saved_index_mb']} MB"),
         (
             "RSS per replica; Chroma server",
             f"{' / '.join(f'{m:,.0f} MB' for m in result['rss_mb'])}; {result['chroma_rss_mb']:,.0f} MB",
