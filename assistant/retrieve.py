@@ -25,7 +25,7 @@ from assistant.store import Store
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_EVERY = 30.0  # seconds between cache writes while following ingests
 
 
@@ -132,7 +132,7 @@ class Retriever:
 
     def _refresh(self) -> bool:
         state = self.store.state()
-        stamp = (state.get("collection"), state.get("ingested_at"))
+        stamp = (state.get("collection"), state.get("ingest_id") or state.get("ingested_at"))
         if stamp == self._stamp and self._client is self.store.client:
             return False
         with self._lock:
