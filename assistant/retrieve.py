@@ -85,6 +85,7 @@ class Retriever:
         self.cache = cache
         self._lock = threading.Lock()
         self._stamp: tuple = (None, None)
+        self._loaded = False
         self._client: object = None
         self._docs: dict[str, _Doc] = {}
         self._word_counts: Counter = Counter()
@@ -101,7 +102,7 @@ class Retriever:
     @property
     def loaded(self) -> bool:
         """True once the indexes were read (a process that only ingests never needs them)."""
-        return self._stamp[0] is not None
+        return self._loaded
 
     @property
     def nodes(self) -> list:
@@ -133,13 +134,13 @@ class Retriever:
     def _refresh(self) -> bool:
         state = self.store.state()
         stamp = (state.get("collection"), state.get("ingest_id") or state.get("ingested_at"))
-        if stamp == self._stamp and self._client is self.store.client:
+        if self._loaded and stamp == self._stamp and self._client is self.store.client:
             return False
         with self._lock:
-            if stamp == self._stamp and self._client is self.store.client:
+            if self._loaded and stamp == self._stamp and self._client is self.store.client:
                 return False
             began = time.perf_counter()
-            if self._stamp[0] is None:
+            if not self._loaded:
                 self._restore()
             collection = self.store.collection()
             changed = None
@@ -157,6 +158,7 @@ class Retriever:
                 changed = None
             self._attach(collection)
             self._stamp = stamp
+            self._loaded = True
             self.last_refresh = {
                 "documents": len(self._docs) if changed is None else len(changed),
                 "full": changed is None,
