@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
-from assistant.condense import condense
+from assistant.condense import Rewrite, rewrite
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
@@ -91,17 +91,21 @@ class Assistant:
         """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
         return Chat(
             lambda q, s, **options: self._stream(clean_question(q, self.settings.max_question_chars), s, **options),
-            self.condense,
+            self.rewrite,
         )
 
     def condense(self, question: str, turns: list[Turn]) -> str:
+        """The standalone form of a follow-up, given the conversation so far."""
+        return self.rewrite(question, turns).standalone
+
+    def rewrite(self, question: str, turns: list[Turn]) -> Rewrite:
+        """The standalone form of a follow-up and the Plan it was worded from."""
         question = clean_question(question, self.settings.max_question_chars)
-        previous = [t.answer.standalone_question for t in turns]
         if self.llm is not None and turns:
             rewritten = self.llm.condense(question, turns)
             if rewritten:
-                return rewritten
-        return condense(question, previous, self.entities)
+                return Rewrite(rewritten)
+        return rewrite(question, turns, self.entities, self.vectors)
 
     def _stream(
         self,

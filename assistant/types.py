@@ -150,6 +150,7 @@ class Plan:
     threshold: tuple[str, float] | None = None  # ("GW", 1.0) for "deals over 1 GW"
     confidence: float = 0.0  # how sure the intent reading is (0..1)
     reader: str = "rules"  # what produced the intent: "examples" (meaning) or "rules" (fallback)
+    excluded_kinds: tuple[str, ...] = ()  # company kinds left out ("besides the hyperscalers")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -177,7 +178,18 @@ INTENTS: tuple[str, ...] = (
     "article",
     "out_of_scope",
 )
-ATTRIBUTES: tuple[str, ...] = ("", "amount", "power", "chips", "date", "duration", "price", "status", "reason")
+ATTRIBUTES: tuple[str, ...] = (
+    "",
+    "amount",
+    "power",
+    "chips",
+    "date",
+    "duration",
+    "price",
+    "status",
+    "reason",
+    "size",  # the headline scale in whatever unit the sources give ("How big is it?")
+)
 
 
 @dataclass(frozen=True)
@@ -261,6 +273,7 @@ class Turn:
 
     question: str
     answer: Answer
+    plan: Plan | None = None  # the merged reading of this turn, when the answer carries none
 
 
 @dataclass(frozen=True)
