@@ -260,6 +260,10 @@ def read_slots(question: str, entities: EntityTable) -> Plan:
     readable = _mask(text, [m for m in mentions if m.surface.lower() not in products])
     asked = readable[: threshold_span[0]] + readable[threshold_span[1] :] if threshold_span else readable
     as_of, since, until = _window(text)
+    attribute = _attribute(_strip_dates(asked))
+    if attribute in ("amount", "price") and _PAID.search(masked) and not _GOODS.search(masked):
+        # "How much is CoreWeave getting from Meta?": money flows the other way to compute.
+        suppliers, customers = customers, suppliers
     return Plan(
         companies=tuple(companies),
         suppliers=tuple(suppliers),
@@ -273,7 +277,7 @@ def read_slots(question: str, entities: EntityTable) -> Plan:
         as_of=as_of,
         since=since,
         until=until,
-        attribute=_attribute(_strip_dates(asked)),
+        attribute=attribute,
         threshold=threshold,
     )
 
@@ -396,7 +400,7 @@ def _noun_like(verb: re.Match[str], masked: str) -> bool:
     if last in _DETERMINERS or last.endswith(("'s", "’s")):
         return True
     if set(last.strip("'’s")) == {"_"}:  # a name just before: look one word further ("the ___ lease")
-        return len(before) > 1 and (before[-2].lower() in _DETERMINERS or last.endswith(("'s", "’s")))
+        return len(before) > 1 and (before[-2].lower() in _DETERMINERS or before[-2].endswith(("'s", "’s")))
     return False
 
 
@@ -480,6 +484,14 @@ def _orient_pair(
     customers = {m.name for m, r in zip(mentions, roles, strict=True) if r == "customer"}
     if bool(suppliers) == bool(customers):
         return roles
+    parties = {m.name for m in mentions if m.surface.lower() not in products}
+    if len(parties) == 2:
+        # Two parties and one side known: the other is the other side ("xAI's lease to Anthropic").
+        other = "customer" if suppliers else "supplier"
+        return [
+            r or (other if m.name not in suppliers | customers and m.name in parties else r)
+            for m, r in zip(mentions, roles, strict=True)
+        ]
     filled = []
     for mention, role in zip(mentions, roles, strict=True):
         rank = ranks[mention.name]
@@ -591,6 +603,8 @@ def _strip_dates(text: str) -> str:
     return _DATE.sub(" ", text)
 
 
+_PAID = re.compile(r"\b(?:get(?:s|ting)?|got|receiv\w*|earn\w*|mak(?:e|es|ing)|collect\w*|bring\w* in)\b", re.I)
+_GOODS = re.compile(r"\b(?:compute|capacity|gpus?|chips?|tpus?|power|servers?|accelerators?|data cent)", re.I)
 _PRONOUN = re.compile(
     r"\b(?:they|them|their|theirs|it|its|he|she|that company|this company|those two|both of them)\b", re.I
 )
