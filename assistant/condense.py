@@ -45,7 +45,8 @@ def rewrite(question: str, turns: list[Turn], entities: EntityTable, embed: Embe
     if not turns:
         return Rewrite(question)
     previous, earlier = (_plan_of(t, entities, embed) for t in (turns[-1], turns[-2] if len(turns) > 1 else None))
-    plan, carried = follow_up(previous, question, entities, embed, earlier=earlier)
+    before = turns[-1].answer.standalone_question
+    plan, carried = follow_up(previous, question, entities, embed, earlier=earlier, before=before)
     if not carried:
         return Rewrite(question, plan)
     worded = standalone_question(plan, entities) if plan.intent not in ("article", "out_of_scope") else ""

@@ -55,11 +55,13 @@ def follow_up(
     embed: Embed | None = None,
     vector=None,
     earlier: Plan | None = None,
+    before: str = "",
 ) -> tuple[Plan, bool]:
     """(merged Plan, whether it draws on the previous one); False when the follow-up stands alone.
 
     `earlier` is the plan of the turn before the previous one: "Which deal came first?" after one
-    question about Nebius and Microsoft and one about Nebius and Meta compares those two deals."""
+    question about Nebius and Microsoft and one about Nebius and Meta compares those two deals.
+    `before` is the previous question as searched for; a fragment's preposition is matched against it."""
     question = " ".join(question.split())
     new = read_plan(question, entities, embed, vector)
     if previous is None or previous.intent == "out_of_scope":
@@ -68,7 +70,7 @@ def follow_up(
     words = re.findall(r"[\w'’-]+", question)
     lead = bool(_LEAD.match(question))
     if _elliptical(question, new, entities, lead, words):
-        return _carry(previous, new, entities), True
+        return _carry(previous, new, entities, before, question), True
     if _PARTITIVE.search(question) and not new.companies:
         # "How many of them are labs?": the same list, counted or narrowed.
         carried = _carry(previous, new, entities)
@@ -152,11 +154,12 @@ _SLOT_GLUE = {
 _NO_NAMES = EntityTable({})
 
 
-def _carry(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
+def _carry(previous: Plan, new: Plan, entities: EntityTable, before: str = "", question: str = "") -> Plan:
     """The previous question again, with the names, dates and limits the follow-up gives swapped in."""
     merged = previous
     for name in new.companies:
-        merged = _swap(merged, name, new, entities)
+        target = _parallel(before, question, name, entities)
+        merged = _swap(merged, name, new, entities, target if target in merged.companies else None)
     if new.companies:
         merged = replace(merged, companies=_order(merged))
     window: dict[str, Any] = {k: getattr(new, k) for k in ("as_of", "since", "until") if getattr(new, k)}
@@ -178,12 +181,17 @@ def _carry(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
     return replace(merged, intent=settle(intent, merged), confidence=previous.confidence, reader=previous.reader)
 
 
-def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable) -> Plan:
-    """Put `name` where the company it replaces stood: the one of the same kind, else the role the fragment
-    gives it ("And to OpenAI?"), else the side its kind usually takes. A fragment's own preposition is
-    weak evidence: "And from OpenAI?" after "How much is CoreWeave getting from Meta?" swaps Meta."""
+def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable, target: str | None = None) -> Plan:
+    """Put `name` where the company it replaces stood: `target` (named with the same preposition before),
+    else the one of the same kind, else the role the fragment gives it, else the side its kind takes."""
     if name in plan.companies:
         return plan
+    if target:
+        swapped_in: dict[str, Any] = {
+            role: tuple(name if c == target else c for c in getattr(plan, role))
+            for role in ("suppliers", "customers", "companies")
+        }
+        return replace(plan, **swapped_in)
     role = _same_kind(plan, name, entities)
     if not role:
         role = "suppliers" if name in new.suppliers else "customers" if name in new.customers else ""
@@ -199,6 +207,27 @@ def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable) -> Plan:
     if plan.companies:
         return replace(plan, companies=(*plan.companies[:-1], name))
     return replace(plan, companies=(name,))
+
+
+def _parallel(before: str, question: str, name: str, entities: EntityTable) -> str | None:
+    """The company of the previous question that stood after the same preposition as `name` does here:
+    "And from Meta?" after "How much is Nebius getting from Microsoft?" -> Microsoft."""
+    prep = _preposition(question, name, entities)
+    if not prep or not before:
+        return None
+    for start, _, other in entities.spans(before):
+        if _preposition_at(before, start) == prep and other != name:
+            return other
+    return None
+
+
+def _preposition(text: str, name: str, entities: EntityTable) -> str:
+    return next((_preposition_at(text, s) for s, _, n in entities.spans(text) if n == name), "")
+
+
+def _preposition_at(text: str, start: int) -> str:
+    m = re.search(r"\b(to|from|for|with|by|of|in|at)\s+(?:the\s+)?$", text[:start], re.I)
+    return m.group(1).lower() if m else ""
 
 
 def _same_kind(plan: Plan, name: str, entities: EntityTable) -> str:
