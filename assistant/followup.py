@@ -17,7 +17,7 @@ from typing import Any
 from assistant.dates import MONTHS
 from assistant.entities import EntityTable
 from assistant.plan import LISTS, RELATIONS, Embed, read_plan, settle
-from assistant.slots import pronoun_roles
+from assistant.roles import pronoun_roles
 from assistant.types import Plan
 
 # Words that carry a follow-up on from the question before: "and", "what about", "same for".

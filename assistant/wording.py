@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from assistant.dates import MONTHS
 from assistant.entities import EntityTable
-from assistant.slots import RANK
+from assistant.roles import RANK
 from assistant.types import Plan
 
 _KIND_WORDS = {
