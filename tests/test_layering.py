@@ -9,7 +9,7 @@ LAYERS = [
     {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
     {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
-    {"retrieve", "slots", "plan", "followup", "wording"},
+    {"retrieve", "roles", "slots", "plan", "followup", "wording"},
     {"extractive", "citations", "graph", "relations", "llm"},
     {"answer"},
     {"condense", "chat"},
