@@ -20,6 +20,8 @@ class Reply:
     delay: float = 0.0
     malformed: bool = False
     cut_after: int | None = None  # stop the stream after this many chunks, without finishing
+    gap: float = 0.0  # seconds between streamed chunks (delay is before the first)
+    finish: str = "stop"  # the finish_reason sent at the end ("length" when a token limit stopped it)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -77,7 +79,7 @@ class ScriptedServer:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": "stop",
+                                "finish_reason": reply.finish,
                                 "message": {"role": "assistant", "content": reply.content},
                             }
                         ],
@@ -95,6 +97,8 @@ class ScriptedServer:
                     if reply.cut_after is not None and i >= reply.cut_after:
                         self.wfile.flush()
                         return
+                    if i and reply.gap:
+                        time.sleep(reply.gap)
                     if reply.malformed and i == 1:
                         self.wfile.write(b"data: {broken json\n\n")
                         continue
@@ -113,7 +117,7 @@ class ScriptedServer:
                         "object": "chat.completion.chunk",
                         "created": 0,
                         "model": body.get("model"),
-                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish}],
                     }
                 )
                 self.wfile.write(b"data: [DONE]\n\n")
