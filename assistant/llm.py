@@ -60,6 +60,9 @@ def messages_for(question: str, passages: list[Passage], graph_facts: str = "") 
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+_TRAILING_MARKERS = re.compile(r"(?:\s?\[[\d,\s]*\])*\s*\Z")
+
+
 class LiveRenumber:
     """Renumbers [n] markers in streamed text exactly as the final answer will, holding back a split marker."""
 
@@ -75,9 +78,9 @@ class LiveRenumber:
             text, self._pending = text[:cut], text[cut:]
         else:
             self._pending = ""
-        # Trailing spaces wait too: the marker that may follow swallows one.
-        stripped = text.rstrip()
-        text, self._pending = stripped, text[len(stripped) :] + self._pending
+        # Trailing spaces and markers wait too: a marker that follows swallows one space and joins the run.
+        kept = _TRAILING_MARKERS.sub("", text)
+        text, self._pending = kept, text[len(kept) :] + self._pending
         return renumber(text, self.valid, self.mapping)[0] if text else ""
 
     def flush(self) -> str:
