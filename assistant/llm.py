@@ -10,9 +10,11 @@ kept and the draft ends with CUT_MARK. Prompt scaffolding the model echoes (sour
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 from assistant.citations import renumber
 from assistant.settings import Settings
@@ -198,6 +200,53 @@ def finished_sentences(text: str) -> str:
     return text[: ends[-1].end()].rstrip() if ends else ""
 
 
+class _Pump:
+    """Reads a streamed completion on a worker thread, so waiting for it ends on the clock.
+
+    A socket timeout is not enough: servers that send keep-alive comments while the model reads its
+    prompt (llama.cpp's does, every 15 s) never let one fire.
+    """
+
+    _END = object()
+
+    def __init__(self, open_stream: Callable[[], Iterable]) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._closed = threading.Event()
+        threading.Thread(target=self._run, args=(open_stream,), daemon=True).start()
+
+    def _run(self, open_stream: Callable[[], Iterable]) -> None:
+        stream = None
+        try:
+            stream = open_stream()
+            for chunk in stream:
+                if self._closed.is_set():
+                    break
+                self._queue.put(chunk)
+            self._queue.put(self._END)
+        except Exception as exc:  # handed to the reader, which decides what it means
+            self._queue.put(exc)
+        finally:
+            if stream is not None and hasattr(stream, "close"):
+                stream.close()
+
+    def chunks(self, deadline: Callable[[], float]) -> Iterator:
+        """Chunks as they come; TimeoutError once `deadline()` (a monotonic time) passes without one."""
+        while True:
+            try:
+                item = self._queue.get(timeout=max(deadline() - time.monotonic(), 0.001))
+            except queue.Empty:
+                raise TimeoutError("no reply before the deadline") from None
+            if item is self._END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        """Stop reading; the worker closes the stream at its next chunk or when its socket times out."""
+        self._closed.set()
+
+
 class LLMDrafter:
     """Drafts answers through the chat-completions API of any OpenAI-compatible server."""
 
@@ -242,12 +291,13 @@ class LLMDrafter:
         finish = None
         first_token_at: float | None = None
         cut = ""  # which limit stopped the model mid-answer
-        stream = None
-        try:
-            # No retry: a second wait for the first token would double the limit the user set.
-            stream = self.client.with_options(
-                timeout=self._limits(self.first_token_timeout), max_retries=0
-            ).chat.completions.create(
+
+        def deadline() -> float:
+            return started + (self.first_token_timeout if first_token_at is None else self.timeout)
+
+        # No retry: a second wait for the first token would double the limit the user set.
+        pump = _Pump(
+            lambda: self.client.with_options(timeout=self._limits(self.timeout), max_retries=0).chat.completions.create(
                 model=self.model,
                 messages=messages_for(question, passages),
                 stream=True,
@@ -255,27 +305,22 @@ class LLMDrafter:
                 max_tokens=self.max_tokens,
                 stop=STOP,
             )
-            for chunk in stream:
-                elapsed = time.monotonic() - started
+        )
+        try:
+            for chunk in pump.chunks(deadline):
                 if not getattr(chunk, "choices", None):
                     continue
                 choice = chunk.choices[0]
                 delta = choice.delta.content or ""
-                if first_token_at is None:
-                    if elapsed > self.first_token_timeout:
-                        raise TimeoutError(f"no first token within {self.first_token_timeout:g} s")
-                    if delta:
-                        first_token_at = elapsed
-                if elapsed > self.timeout:
-                    cut = f"was still writing after {self.timeout:g} s"
-                    break
+                if delta and first_token_at is None:
+                    first_token_at = time.monotonic() - started
                 finish = finish or choice.finish_reason
                 clean = scaffold.feed(delta)
                 raw += clean
                 shown = live.feed(clean)
                 if shown:
                     yield TextDelta(shown)
-            if finish is None and not cut:
+            if finish is None:
                 raise ValueError("the stream ended before the answer was complete")
             if finish == "length":
                 cut = f"reached its limit of {self.max_tokens} tokens"
@@ -287,12 +332,11 @@ class LLMDrafter:
         except (self.openai.APITimeoutError, TimeoutError) as exc:
             if first_token_at is None:
                 return None, self._notice(exc)
-            cut = f"stopped sending for {self.first_token_timeout:g} s"
+            cut = f"was still writing after {self.timeout:g} s"
         except (self.openai.OpenAIError, ValueError, KeyError, AttributeError) as exc:
             return None, self._notice(exc)
         finally:
-            if stream is not None:
-                stream.close()  # a broken-off answer must not keep the server generating
+            pump.close()  # a broken-off answer must not keep the server generating
         raw = raw.strip()
         if cut:
             kept = finished_sentences(raw)

@@ -22,6 +22,7 @@ class Reply:
     cut_after: int | None = None  # stop the stream after this many chunks, without finishing
     gap: float = 0.0  # seconds between streamed chunks (delay is before the first)
     finish: str = "stop"  # the finish_reason sent at the end ("length" when a token limit stopped it)
+    keepalive: bool = False  # stream: send headers at once, then SSE comments every 0.2 s through the delay
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -62,6 +63,8 @@ class ScriptedServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
                 reply = server.script(body)
+                if reply.keepalive and body.get("stream"):
+                    return self._stream(body, reply)
                 time.sleep(reply.delay)
                 if reply.status != 200:
                     return self._json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
@@ -91,6 +94,13 @@ class ScriptedServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                waited = 0.0
+                while reply.keepalive and waited < reply.delay:
+                    # Like llama.cpp's server while it reads the prompt: bytes, but no tokens.
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                    waited += 0.2
                 words = reply.content.split(" ")
                 pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
                 for i, piece in enumerate(pieces):

@@ -70,6 +70,14 @@ def test_no_first_token_in_time_falls_back_and_says_why(server, make):
     assert waited < 6  # the reply would have come after 6 s; the first-token limit ended the wait
 
 
+def test_first_token_limit_holds_while_the_server_sends_keepalives(server, make):
+    server.script = lambda body: Reply(f"{RIGHT} [{_cite(body)}].", delay=6, keepalive=True)
+    began = time.monotonic()
+    answer = make(llm_first_token_timeout=1, llm_timeout=30).ask(QUESTION)
+    assert time.monotonic() - began < 6
+    assert answer.backend == "extractive" and "no first token within 1 s" in answer.notice
+
+
 def test_whole_answer_limit_keeps_the_finished_sentence_and_marks_the_cut(server, make):
     rambling = " ".join(["and it goes on"] * 15)
     server.script = lambda body: Reply(f"{RIGHT} [{_cite(body)}]. Then {rambling}.", gap=0.2)
