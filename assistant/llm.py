@@ -39,8 +39,9 @@ the conversation, keeping every company, product and date it refers to. Reply wi
 
 ABSTAIN = "The sources do not say."
 CUT_MARK = " …"  # ends a draft a limit stopped; the notice says which limit
-# A small model that runs on past its answer starts a new exchange; these end it at the server.
-STOP = ["\nQuestion:", "\nUser:", "<end_of_turn>", "<start_of_turn>"]
+# A small model that runs on past its answer starts a new exchange, and one that is not tuned to follow
+# instructions echoes its prompt; these end either at the server (four is the API's limit).
+STOP = ["\nQuestion:", "\nUser:", "<end_of_turn>", "<sources>"]
 CONDENSE_MAX_TOKENS = 96  # one question
 
 
@@ -349,7 +350,10 @@ class LLMDrafter:
                 f"The language model {cut}; the sentences it finished are shown and checked, the rest was cut (…)."
             )
         if not raw:
-            return None, "The language model returned an empty answer; this answer comes from the extractive answerer."
+            return None, (
+                "The language model returned no answer (an empty reply, or its prompt echoed back); "
+                "this answer comes from the extractive answerer."
+            )
         if raw.startswith(ABSTAIN):
             return "", ""
         return raw, ""

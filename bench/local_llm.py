@@ -84,7 +84,7 @@ def serve(port: int) -> tuple[subprocess.Popen, str]:
 
     model = gemma.assemble()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--chat_format", "gemma"]
-    command += ["--n_ctx", "4096", "--n_threads", "2", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--n_ctx", "4096", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
