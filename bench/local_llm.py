@@ -7,9 +7,11 @@ Needs the `local-llm` extra (llama-cpp-python and the Gemma 3 270M GGUF package)
 question of eval/questions.jsonl (or the first --limit of them) it asks the assistant twice, once per
 backend, and prints per backend: time to the first streamed text and to the whole answer, the share of
 checked sentences the verifier marks unsupported, and must_mention hits. For the model alone it also
-prints time to first token and tokens/s, timed at the HTTP transport (one streamed chunk per token).
-The model's answers are kept even when mostly unsupported (threshold 1.0), so its own sentences are
-measured; the line "would fall back" counts the answers the default threshold would replace.
+prints time to first token (the first streamed chunk, once the prompt is read) and tokens/s, timed at
+the HTTP transport (one streamed chunk per token); tokens/s comes from a few free-running generations
+of --free-tokens tokens, since answers the assistant stops early are too short to time. The model's
+answers are kept even when mostly unsupported (threshold 1.0), so its own sentences are measured;
+one line counts the answers the default threshold would replace, others why the rest fell back.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ class TimedTransport(httpx.HTTPTransport):
         self.calls: list[dict] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        call = {"began": time.perf_counter(), "first": None, "last": None, "tokens": 0}
+        call = {"began": time.perf_counter(), "event": None, "first": None, "last": None, "tokens": 0}
         self.calls.append(call)
         response = super().handle_request(request)
         inner = response.stream
@@ -72,8 +74,9 @@ def _count(event: bytes, call: dict) -> None:
         choices = json.loads(event[6:]).get("choices") or [{}]
     except ValueError:
         return
+    now = time.perf_counter()
+    call["event"] = call["event"] or now  # the server streams its first chunk once the first token exists
     if (choices[0].get("delta") or {}).get("content"):
-        now = time.perf_counter()
         call["first"] = call["first"] or now
         call["last"] = now
         call["tokens"] += 1
@@ -128,7 +131,14 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=400)
     parser.add_argument("--data-dir", default=str(REPO / ".assistant"))
     parser.add_argument("--out", help="write every answer's record here (JSON)")
+    parser.add_argument("--free-runs", type=int, default=3, help="free-running generations timed for tokens/s")
+    parser.add_argument("--free-tokens", type=int, default=128)
+    parser.add_argument("--report", help="only print the table of an earlier --out file")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
+        report({"extractive": saved["extractive"], "local": saved["local"]}, saved["n"], saved["free"])
+        return
 
     rows = [json.loads(line) for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if not r.get("turns") and args.split in ("all", r.get("split"))]
@@ -193,56 +203,82 @@ def main() -> None:
                 f"{last['failed']}/{last['checked']} unsupported, backend {last['backend']}",
                 file=sys.stderr,
             )
-        report(results, len(rows))
+        free = throughput(local.llm.client, transport, rows[: args.free_runs], args.free_tokens)
         if args.out:
-            Path(args.out).write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+            saved = {**results, "free": free, "n": len(rows)}
+            Path(args.out).write_text(json.dumps(saved, indent=1, default=str), encoding="utf-8")
+        report(results, len(rows), free)
     finally:
         if process is not None:
             process.terminate()
             process.wait(timeout=30)
 
 
-def report(results: dict[str, list[dict]], n: int) -> None:
+def throughput(client, transport: TimedTransport, rows: list[dict], tokens: int) -> list[dict]:
+    """Free-running generation of `tokens` tokens per question (no stop sequences), for tokens/s."""
+    calls = []
+    for row in rows:
+        stream = client.chat.completions.create(
+            model="local",
+            messages=[{"role": "user", "content": row["question"]}],
+            max_tokens=tokens,
+            temperature=0,
+            stream=True,
+        )
+        for _ in stream:
+            pass
+        calls.append(transport.calls[-1])
+    return calls
+
+
+def report(results: dict[str, list[dict]], n: int, free: list[dict]) -> None:
     def p50(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} s" if values else "n/a"
 
     def p95(values: list[float]) -> str:
         return f"{sorted(values)[max(0, int(len(values) * 0.95 + 0.5) - 1)]:.2f} s" if values else "n/a"
 
-    print(f"\n{n} single-turn eval questions\n")
+    def share(rows: list[dict]) -> str:
+        failed, checked = sum(r["failed"] for r in rows), sum(r["checked"] for r in rows)
+        return f"{failed}/{checked} ({100 * failed / checked:.0f}%)" if checked else "0/0"
+
+    ex, lo = results["extractive"], results["local"]
+    asked = [r for r in lo if r["model"]]
+    own = [r for r in asked if r["backend"] == "openai"]  # answers the model's own sentences make up
+    print(f"\n{n} single-turn eval questions; the model was asked {len(asked)} (the rest came from the deal graph)\n")
     print("| | extractive | local model |")
     print("| --- | --- | --- |")
-    ex, lo = results["extractive"], results["local"]
-    reached = [r for r in lo if r["model"] and r["model"]["first"]]
-    print(f"| questions the model drafted (others answered from the deal graph) | – | {len(reached)} of {n} |")
-    for label, key in (("first streamed text p50", "first_s"), ("whole answer p50", "total_s")):
-        print(f"| {label} | {p50([r[key] for r in ex])} | {p50([r[key] for r in reached])} |")
-    print(f"| whole answer p95 | {p95([r['total_s'] for r in ex])} | {p95([r['total_s'] for r in reached])} |")
-    ttft = [r["model"]["first"] - r["model"]["began"] for r in reached]
-    rates = [
-        (r["model"]["tokens"] - 1) / (r["model"]["last"] - r["model"]["first"])
-        for r in reached
-        if r["model"]["tokens"] > 1 and r["model"]["last"] > r["model"]["first"]
-    ]
-    tokens = [r["model"]["tokens"] for r in reached]
-    print(f"| model: time to first token p50 / p95 | – | {p50(ttft)} / {p95(ttft)} |")
-    rate = f"{statistics.median(rates):.1f}" if rates else "n/a"
+    print(f"| first streamed text p50 | {p50([r['first_s'] for r in ex])} | {p50([r['first_s'] for r in asked])} |")
     print(
-        f"| model: tokens/s p50 (tokens per answer p50) | – | {rate} ({statistics.median(tokens) if tokens else 0}) |"
+        f"| whole answer p50 / p95 | {p50([r['total_s'] for r in ex])} / {p95([r['total_s'] for r in ex])} "
+        f"| {p50([r['total_s'] for r in asked])} / {p95([r['total_s'] for r in asked])} |"
     )
-    same = {r["id"] for r in reached}
-    for label, rows in (("all questions", None), ("the questions the model drafted", same)):
-        e = [r for r in ex if rows is None or r["id"] in rows]
-        m = [r for r in lo if rows is None or r["id"] in rows]
-        share = [f"{sum(r['failed'] for r in x)}/{sum(r['checked'] for r in x)}" for x in (e, m)]
-        pct = [f"{100 * sum(r['failed'] for r in x) / max(1, sum(r['checked'] for r in x)):.0f}%" for x in (e, m)]
-        print(f"| sentences marked unsupported, {label} | {share[0]} ({pct[0]}) | {share[1]} ({pct[1]}) |")
-        hits = [f"{sum(r['hits'][0] for r in x)}/{sum(r['hits'][1] for r in x)}" for x in (e, m)]
-        print(f"| must_mention found, {label} | {hits[0]} | {hits[1]} |")
-    fallback = sum(1 for r in reached if r["failed"] > 0.5 * r["checked"] or not r["checked"])
-    print(f"| would fall back to extractive at the default threshold (0.5) | – | {fallback} of {len(reached)} |")
-    cut = sum(1 for r in reached if "limit" in r["notice"] or "still writing" in r["notice"])
-    print(f"| answers stopped by a limit | – | {cut} of {len(reached)} |")
+    ttft = [r["model"]["event"] - r["model"]["began"] for r in asked if r["model"]["event"]]
+    print(f"| model: time to first token p50 / p95 (prompt read) | – | {p50(ttft)} / {p95(ttft)} |")
+    rates = [(c["tokens"] - 1) / (c["last"] - c["first"]) for c in free if c["tokens"] > 1 and c["last"] > c["first"]]
+    rate = f"{statistics.median(rates):.1f}" if rates else "n/a"
+    print(f"| model: tokens/s p50, free-running ({len(free)} runs) | – | {rate} |")
+    print(f"| answers written by the model (kept, threshold 1.0) | – | {len(own)} of {len(asked)} |")
+    print(f"| sentences marked unsupported, over every answer shown | {share(ex)} | {share(lo)} |")
+    print(f"| sentences marked unsupported, the model's own answers | – | {share(own)} |")
+    mine = {r["id"] for r in own}
+    print(f"| the same, extractive on those questions | {share([r for r in ex if r['id'] in mine])} | – |")
+    would = sum(1 for r in own if r["failed"] > 0.5 * r["checked"] or not r["checked"])
+    print(f"| model answers the default threshold (0.5) would replace | – | {would} of {len(own)} |")
+    kinds: dict[str, int] = {}
+    for r in asked:
+        if r["backend"] != "openai":
+            why = (
+                r["notice"]
+                .split(";")[0]
+                .replace("The language model server at ", "")
+                .replace("The language model ", "")
+            )
+            kinds[why] = kinds.get(why, 0) + 1
+    for why, count in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        print(f"| fell back: {why} | – | {count} |")
+    hits = [f"{sum(r['hits'][0] for r in x)}/{sum(r['hits'][1] for r in x)}" for x in (ex, lo)]
+    print(f"| must_mention found in the answer shown | {hits[0]} | {hits[1]} |")
 
 
 if __name__ == "__main__":
