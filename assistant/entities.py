@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,13 +32,14 @@ class Entity:
 class EntityTable:
     """Resolves any name or alias (case-insensitive) to one canonical company."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict[str, Any], provisional: frozenset[str] = frozenset()) -> None:
         self.entities: dict[str, Entity] = {}
         self._by_key: dict[str, str] = {}
+        self.provisional = provisional  # names read from new reports, not (yet) in entities.yaml
         for name, spec in (raw or {}).items():
             spec = spec or {}
             kind = spec.get("kind", "")
-            if kind not in KINDS:
+            if kind not in KINDS and name not in provisional:
                 raise CorpusError(f"entities.yaml: {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
             aliases = tuple(str(a) for a in spec.get("aliases") or ())
             products = tuple(str(a) for a in spec.get("products") or ())
@@ -68,6 +70,18 @@ class EntityTable:
             raise CorpusError(f"{path}: expected a mapping of company name -> kind and aliases")
         return cls(raw or {})
 
+    def with_provisional(self, names: dict[str, str]) -> EntityTable:
+        """This table plus companies found in new reports (name -> guessed kind, or 'unknown')."""
+        extra = {n: k for n, k in names.items() if not self.resolve(n)}
+        if not extra:
+            return self
+        raw = {
+            e.name: {"kind": e.kind, "aliases": list(e.aliases), "products": list(e.products)}
+            for e in self.entities.values()
+        }
+        raw.update({name: {"kind": kind} for name, kind in extra.items()})
+        return EntityTable(raw, self.provisional | frozenset(extra))
+
     def resolve(self, name: str) -> str | None:
         """Canonical name for `name` or any of its aliases; None when unknown."""
         return self._by_key.get(_key(name))
@@ -95,13 +109,6 @@ class EntityTable:
         """Product names in `text` (as written), e.g. "TPUs" in "Which labs use TPUs?"."""
         products = {_key(p) for e in self.entities.values() for p in e.products}
         return [text[s:e] for s, e, _ in self.spans(text) if _key(text[s:e]) in products]
-
-    def aliases_of(self, name: str) -> tuple[str, ...]:
-        canonical = self.resolve(name)
-        if not canonical:
-            return ()
-        entity = self.entities[canonical]
-        return (entity.name, *entity.aliases, *entity.products)
 
 
 def _key(name: str) -> str:

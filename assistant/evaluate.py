@@ -13,6 +13,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant.chat import final_answer
 from assistant.errors import AssistantError
@@ -149,7 +150,7 @@ def summarise(records: list[dict], systems: list[str]) -> dict:
     for system in systems:
         rows = [r for r in records if r["system"] == system]
         latencies = sorted(r["metrics"]["latency_ms"] for r in rows)
-        block = {m: mean(rows, m) for m in METRICS}
+        block: dict[str, Any] = {m: mean(rows, m) for m in METRICS}
         block["abstention_accuracy"] = mean([r for r in rows if r["category"] == "unanswerable"], "correct")
         block["latency_p50_ms"] = round(latencies[len(latencies) // 2], 1) if latencies else None
         block["latency_p95_ms"] = (

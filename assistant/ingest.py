@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant import sentences
+from assistant import review, sentences
 from assistant.corpus import corpus_files, load_corpus
 from assistant.store import Store
 from assistant.types import Document, IngestReport
@@ -70,6 +70,8 @@ def _metadata(chunk: Chunk) -> dict:
     if chunk.index == 0:
         # The deal ledger travels with the document, so every reader of the store can build the graph.
         meta["deals"] = json.dumps([{**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals])
+        if doc.new_companies:
+            meta["new_companies"] = json.dumps(doc.new_companies)
     return meta
 
 
@@ -115,11 +117,11 @@ def _nodes(chunks: list[Chunk], by_text: dict) -> tuple[list, dict]:
     spans = [_spans(c) for c in chunks]
     title = by_text[chunks[0].doc.title]
     sentence_vectors: dict[tuple[str, int], object] = {}
-    for node, chunk, ss in zip(nodes, chunks, spans):
+    for node, chunk, ss in zip(nodes, chunks, spans, strict=True):
         own = [by_text[chunk.text[s:e]] for s, e in ss]
         mean = np.mean([title, *own], axis=0)
         node.embedding = (mean / (np.linalg.norm(mean) + 1e-12)).tolist()
-        for (s, _), vector in zip(ss, own):
+        for (s, _), vector in zip(ss, own, strict=True):
             sentence_vectors[(chunk.chunk_id, s)] = vector
     return nodes, sentence_vectors
 
@@ -150,6 +152,7 @@ def _ingest_locked(
 
     began = time.perf_counter()
     docs, errors = load_corpus(corpus_dir)
+    docs = review.complete(docs, corpus_dir)  # deals read from the text of documents without a ledger
     present = {p.relative_to(corpus_dir).as_posix() for p in corpus_files(corpus_dir)}
     target_name = f"{store.settings.collection}_{int(time.time() * 1000)}" if rebuild else None
     collection = store.collection(target_name)
@@ -164,7 +167,7 @@ def _ingest_locked(
         group = [(doc, chunk_document(doc)) for doc in changed[group_start : group_start + EMBED_GROUP]]
         # One embedding call for a group of documents: full batches, sorted by length.
         texts = list(dict.fromkeys(t for _, chunks in group for t in _texts_to_embed(chunks)))
-        by_text = dict(zip(texts, _embed_sorted(embedder, texts))) if texts else {}
+        by_text = dict(zip(texts, _embed_sorted(embedder, texts), strict=True)) if texts else {}
         for doc, chunks in group:
             embedded += _store_document(
                 store, collection, vectors, sentence_store, doc, chunks, by_text, doc.doc_id in existing

@@ -15,10 +15,14 @@ import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from assistant.citations import renumber
 from assistant.settings import Settings
 from assistant.types import Passage, TextDelta, Turn
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 SYSTEM_PROMPT = """You answer questions about AI compute supply deals (who supplies GPUs, TPUs, Trainium, \
 cloud capacity, data centres or power to whom, how much, since when) using only the numbered sources \
@@ -55,11 +59,8 @@ def sources_block(passages: list[Passage]) -> str:
     return "<sources>\n" + "\n\n".join(parts) + "\n</sources>"
 
 
-def messages_for(question: str, passages: list[Passage], graph_facts: str = "") -> list[dict]:
-    user = sources_block(passages)
-    if graph_facts:
-        user += f"\n\nDeal ledger entries (already cited with the same numbers):\n{graph_facts}"
-    user += f"\n\nQuestion: {question}"
+def messages_for(question: str, passages: list[Passage]) -> list[ChatCompletionMessageParam]:
+    user = f"{sources_block(passages)}\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -279,7 +280,7 @@ class LLMDrafter:
         return httpx.Timeout(read, connect=min(10.0, read))
 
     def stream_draft(
-        self, question: str, passages: list[Passage], graph_draft=None
+        self, question: str, passages: list[Passage]
     ) -> Generator[TextDelta, None, tuple[str | None, str]]:
         """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice).
 
@@ -363,7 +364,7 @@ class LLMDrafter:
 
         Bounded like an answer: a short `max_tokens`, the whole-answer limit for the reply, no retry.
         """
-        history = []
+        history: list[ChatCompletionMessageParam] = []
         for turn in turns[-4:]:
             history += [
                 {"role": "user", "content": turn.question},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     lock_wait: float = Field(default=10.0, ge=0)  # seconds a second writer waits for an embedded store
     watch_interval: float = Field(default=1.0, gt=0)  # seconds between a server's checks for new ingests
     max_upload_mb: int = Field(default=10, ge=1, le=100)
+    import_dir: Path | None = None  # the one folder whose files POST /api/ingest may add by path; unset = none
 
     @model_validator(mode="after")
     def _default_backend(self) -> Settings:
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
         return self
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Settings from env/.env with keyword overrides; bad values become one ConfigError line."""
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
