@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY"), repr=False
     )
-    llm_timeout: float = Field(default=30.0, gt=0)
+    llm_timeout: float = Field(default=30.0, gt=0)  # the whole answer, first request to last token
+    llm_first_token_timeout: float = Field(default=20.0, gt=0)  # the model's first token (prompt reading)
+    llm_max_tokens: int = Field(default=400, ge=16, le=32768)  # longest reply requested, sent with every request
+    llm_max_unsupported: float = Field(default=0.5, ge=0, le=1)  # a larger share of unsupported sentences falls back
     embed_model: str = "local"
     embed_runtime: Literal["auto", "onnx", "torch"] = "auto"
     chroma_url: str | None = None
