@@ -119,7 +119,7 @@ class Assistant:
             entities=self.entities,
             top_k=top_k or self.settings.top_k,
             llm=self.llm,
-            graph=self.graph,
+            graph=self.graph if self.settings.use_graph else None,
         )
         yield from stream_answer(question, standalone, ctx, filters)
 

@@ -44,8 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?")
     p.add_argument("--out", default="out")
     p.add_argument("--backend", choices=["extractive", "openai"])
-    p.add_argument("--compare", default="", help="baselines to run too: dense,bm25,naive")
+    p.add_argument(
+        "--compare", default="", help="ablations and baselines to run too: no-graph,no-plan,dense,bm25,naive"
+    )
     p.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two report.json files")
+    p.add_argument(
+        "--from-graph",
+        type=int,
+        metavar="N",
+        help="write N starter list and fact questions from the deal ledger to FILE (a new file), then stop",
+    )
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host")
@@ -125,6 +133,12 @@ def _run(args: argparse.Namespace) -> int:
 
         if not args.file:
             raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
+        if args.from_graph is not None:
+            from assistant.eval_starter import write_starter
+
+            written = write_starter(assistant.deals(), args.from_graph, Path(args.file))
+            print(f"wrote {written} questions to {args.file}; run: assistant eval {args.file}")
+            return 0
         return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
     return 2
 

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     collection: str = "assistant_chunks"
     allow_private_urls: bool = False
     max_upload_mb: int = Field(default=10, ge=1, le=100)
+    # Pipeline parts that evaluation switches off one at a time to measure what each earns.
+    use_graph: bool = True  # the deal graph answers list and aggregate questions and adds graph facts
+    use_plan: bool = True  # the typed question plan steers routing and composition
 
     @model_validator(mode="after")
     def _default_backend(self) -> Settings:

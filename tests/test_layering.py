@@ -14,7 +14,20 @@ LAYERS = [
     {"answer"},
     {"condense", "chat"},
     {"api"},
-    {"render", "ui_html", "graph_plot", "evaluate", "baselines", "ui", "server", "cli", "__main__", "__init__"},
+    {
+        "render",
+        "ui_html",
+        "graph_plot",
+        "citecheck",
+        "eval_report",
+        "evaluate",
+        "baselines",
+        "ui",
+        "server",
+        "cli",
+        "__main__",
+        "__init__",
+    },
 ]
 FRAMEWORKS = {
     "llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},
