@@ -130,19 +130,24 @@ def _chart(summary: dict, systems: list[str]) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def value(system: str, category: str, metric: str) -> float | None:
+        return summary[system]["by_category"].get(category, {}).get(metric)
+
     categories = sorted({c for s in systems for c in summary[s]["by_category"]})
-    fig, axes = plt.subplots(2, 1, figsize=(max(10, len(categories) * 1.3), 9), dpi=90)
+    # Categories without must_mention items (unanswerable questions) have nothing to plot.
+    categories = [c for c in categories if any(value(s, c, "must_mention") is not None for s in systems)]
+    fig, axes = plt.subplots(2, 1, figsize=(max(10, len(categories) * 1.4), 10), dpi=90)
     width = 0.8 / len(systems)
     for ax, metric, title in zip(
         axes, ("must_mention", "complete"), ("must_mention recall", "complete answers (every item)"), strict=True
     ):
         for i, s in enumerate(systems):
-            values = [summary[s]["by_category"].get(c, {}).get(metric) or 0 for c in categories]
+            values = [value(s, c, metric) or 0 for c in categories]
             ax.bar([x + i * width for x in range(len(categories))], values, width, label=s)
         ax.set_xticks([x + width * (len(systems) - 1) / 2 for x in range(len(categories))], categories)
         ax.set_ylim(0, 1.05)
         ax.set_title(f"{title}, per category and system")
-        ax.legend(ncol=len(systems), fontsize="small")
+    axes[0].legend(ncol=len(systems), fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.08))
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")

@@ -114,17 +114,21 @@ def visible_words(text: str) -> int:
     return len(_WORD.findall(" ".join(citecheck.plain(line) for line in text.splitlines())))
 
 
-def repeated_sentences(text: str) -> int:
-    """Sentences whose words were already shown in an earlier sentence of the answer (or that contain one whole)."""
-    seen: list[str] = []
+def repeated_sentences(text: str, run: int = 8) -> int:
+    """Sentences that show again a run of `run` words (or, if shorter, all their words) already shown
+    earlier in the answer: a claim restated, or a quote repeated in a later line."""
+    seen: set[tuple[str, ...]] = set()
     repeats = 0
     for sentence in citecheck.sentences(text):
-        core = _norm(re.sub(r"[“”\"'’.,;:!?()]", " ", citecheck.plain(sentence)))
-        if len(core.split()) < 5:
+        words = tuple(_norm(re.sub(r"[“”\"'’.,;:!?()]", " ", citecheck.plain(sentence))).split())
+        if len(words) < 5:
             continue
-        if any(core in earlier or earlier in core for earlier in seen):
+        n = min(run, len(words))
+        grams = {words[i : i + n] for i in range(len(words) - n + 1)}
+        shorter = any(words == g[j : j + n] for g in seen for j in range(len(g) - n + 1)) if n < run else False
+        if grams & seen or shorter:
             repeats += 1
-        seen.append(core)
+        seen |= {words[i : i + run] for i in range(max(len(words) - run + 1, 1))}
     return repeats
 
 
