@@ -191,7 +191,7 @@ RATINGS = ("supported", "partly", "not")
 def judge_answer(text: str, citations: list[dict], drafter, limit: int = 8) -> list[str]:
     """An LLM's rating of each cited sentence (at most `limit`); an unreadable reply counts as "not"."""
     quotes = {int(c["number"]): c.get("quote") or "" for c in citations}
-    ratings = []
+    ratings: list[str] = []
     for sentence in sentences(text):
         numbers = [int(n) for n in _MARKER.findall(sentence) if int(n) in quotes]
         if not numbers or len(ratings) >= limit:

@@ -53,6 +53,9 @@ def table(summary: dict, systems: list[str], judge: bool = False) -> str:
 def by_category(summary: dict, systems: list[str], metric: str) -> str:
     """Markdown: one row per category, one column per system."""
     categories = sorted({c for s in systems for c in summary[s]["by_category"]})
+    categories = [
+        c for c in categories if any(summary[s]["by_category"].get(c, {}).get(metric) is not None for s in systems)
+    ]
     lines = ["| category | " + " | ".join(systems) + " |", "|" + " --- |" * (len(systems) + 1)]
     for c in categories:
         cells = [_cell(summary[s]["by_category"].get(c, {}).get(metric)) for s in systems]

@@ -78,7 +78,7 @@ def fact_questions(deals: list[Deal]) -> list[dict]:
 def starter_questions(deals: list[Deal], count: int) -> list[dict]:
     """`count` questions, lists and facts taking turns; every third (from the second) is held out."""
     lists, facts = list_questions(deals), fact_questions(deals)
-    mixed = []
+    mixed: list[dict] = []
     while (lists or facts) and len(mixed) < count:
         for pool in (lists, facts):
             if pool and len(mixed) < count:

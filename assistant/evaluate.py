@@ -209,14 +209,26 @@ def run(assistant, questions: list[Question], systems: list[str], progress: bool
     for system in systems:
         for q in questions:
             began = time.perf_counter()
-            base = {"id": q.id, "system": system, "category": q.category, "split": q.split, "question": q.question}
+            base: dict[str, object] = {
+                "id": q.id,
+                "system": system,
+                "category": q.category,
+                "split": q.split,
+                "question": q.question,
+            }
+            metrics: dict[str, float | None]
             try:
                 answer = answer_question(assistant, q, system)
                 metrics = score(q, answer, assistant.entities, judge)
-                record = base | {"metrics": metrics, "missed": missed(q, answer), "answer": answer.to_dict()}
-                record["error"] = None
+                record = base | {
+                    "metrics": metrics,
+                    "missed": missed(q, answer),
+                    "answer": answer.to_dict(),
+                    "error": None,
+                }
             except AssistantError as exc:
-                metrics = {m: None for m in METRICS} | {"latency_ms": (time.perf_counter() - began) * 1000}
+                metrics = {m: None for m in METRICS}
+                metrics["latency_ms"] = (time.perf_counter() - began) * 1000
                 metrics["decision"] = 0.0
                 if q.answerable and q.must_mention:
                     metrics["must_mention"] = metrics["complete"] = 0.0
@@ -237,7 +249,7 @@ def summarise(records: list[dict], systems: list[str]) -> dict:
 
     def mean(rows: list[dict], metric: str) -> float | None:
         values = [r["metrics"][metric] for r in rows if r["metrics"].get(metric) is not None]
-        return round(statistics.fmean(values), 3) if values else None
+        return round(statistics.fmean(values), 1 if metric in ("words", "list_words") else 3) if values else None
 
     def block(rows: list[dict]) -> dict:
         out: dict = {m: mean(rows, m) for m in METRICS}
