@@ -14,20 +14,8 @@ LAYERS = [
     {"answer"},
     {"condense", "chat"},
     {"api"},
-    {
-        "render",
-        "ui_html",
-        "graph_plot",
-        "citecheck",
-        "eval_report",
-        "evaluate",
-        "baselines",
-        "ui",
-        "server",
-        "cli",
-        "__main__",
-        "__init__",
-    },
+    {"citecheck", "eval_report", "eval_starter"},
+    {"render", "ui_html", "graph_plot", "evaluate", "baselines", "ui", "server", "cli", "__main__", "__init__"},
 ]
 FRAMEWORKS = {
     "llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},
