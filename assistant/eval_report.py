@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections import Counter
 from pathlib import Path
 
 from assistant.errors import AssistantError
@@ -178,7 +179,7 @@ def diff_reports(old: Path, new: Path) -> str:
     for key in sorted(set(before) & set(after)):
         (d0, m0), (d1, m1) = values(before[key]), values(after[key])
         system, qid = key
-        line = f"  {system} {qid} [{after[key].get('category', '?')}]: must_mention {m0:g} -> {m1:g}"
+        line = f"  {system} {qid} [{after[key].get('category', '?')}]: must_mention {m0:.3g} -> {m1:.3g}"
         if d1 != d0:
             line += f", decision {d0:g} -> {d1:g}"
         if d1 < d0 or (d1 == d0 and m1 < m0 - 1e-9):
@@ -187,7 +188,7 @@ def diff_reports(old: Path, new: Path) -> str:
         elif d1 > d0 or m1 > m0 + 1e-9:
             better.append(line)
     lines = [f"worse ({len(worse)}):", *worse, f"better ({len(better)}):", *better]
-    added = sorted(f"{s} {q}" for s, q in set(after) - set(before))
+    added = Counter(s for s, _ in set(after) - set(before))
     if added:
-        lines.append(f"new ({len(added)}): {', '.join(added)}")
+        lines.append("only in the new report: " + ", ".join(f"{s} ({n} questions)" for s, n in sorted(added.items())))
     return "\n".join(lines)
