@@ -89,6 +89,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(diff_reports(Path(args.diff[0]), Path(args.diff[1])))
         return 0
+    if args.command == "eval" and args.from_graph is not None:
+        return _write_starter(settings, args.file, args.from_graph)
     if args.command == "ask" and not args.local and not args.backend:
         answer = _ask_resident(settings, args.question, args.as_of)
         if answer is not None:
@@ -133,14 +135,19 @@ def _run(args: argparse.Namespace) -> int:
 
         if not args.file:
             raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
-        if args.from_graph is not None:
-            from assistant.eval_starter import write_starter
-
-            written = write_starter(assistant.deals(), args.from_graph, Path(args.file))
-            print(f"wrote {written} questions to {args.file}; run: assistant eval {args.file}")
-            return 0
         return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
     return 2
+
+
+def _write_starter(settings, file: str | None, count: int) -> int:
+    """`eval --from-graph N FILE`: starter questions from the deal ledger, into a new file."""
+    from assistant.api import Assistant
+    from assistant.eval_starter import check_target, write_starter
+
+    path = check_target(file, count)  # before the index is opened: a bad target fails at once
+    written = write_starter(Assistant(settings).deals(), count, path)
+    print(f"wrote {written} questions to {path}; run: assistant eval {path}")
+    return 0
 
 
 def _propose_deals(assistant, paths: list[Path]) -> None:

@@ -97,12 +97,21 @@ def starter_questions(deals: list[Deal], count: int) -> list[dict]:
     ]
 
 
-def write_starter(deals: list[Deal], count: int, path: Path) -> int:
-    """Write the starter set as JSONL to a new file; an existing file is never overwritten."""
+def check_target(file: str | Path | None, count: int) -> Path:
+    """The file to write the starter set to: given, new, and for a positive number of questions."""
+    if not file:
+        raise AssistantError("give the file to write, e.g. assistant eval --from-graph 20 my-questions.jsonl")
     if count < 1:
         raise AssistantError(f"--from-graph needs a positive number of questions, got {count}")
+    path = Path(file)
     if path.exists():
         raise AssistantError(f"{path} already exists; choose a new file name for the starter questions")
+    return path
+
+
+def write_starter(deals: list[Deal], count: int, path: Path) -> int:
+    """Write the starter set as JSONL to a new file; an existing file is never overwritten."""
+    check_target(path, count)
     questions = starter_questions(deals, count)
     if not questions:
         raise AssistantError("the deal ledger holds no deals to ask about; add notes with a `deals:` list first")
