@@ -41,7 +41,8 @@ class Assistant:
         self._ingest_lock = threading.Lock()
         if build and self.store.count() == 0 and corpus.is_dir():
             self.ingest()
-        self.retriever = Retriever(self.store, self.embedder, self.settings.top_k)
+        cache = Path(self.settings.data_dir) / "index-cache.pickle"
+        self.retriever = Retriever(self.store, self.embedder, self.settings.top_k, cache=cache)
         self.llm = self._llm()
 
     def _llm(self):
@@ -163,7 +164,7 @@ class Assistant:
                 progress=progress,
                 on_document=on_document,
             )
-        if hasattr(self, "retriever"):
+        if hasattr(self, "retriever") and self.retriever.loaded:
             self.retriever.refresh()
         return report
 

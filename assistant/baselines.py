@@ -43,7 +43,6 @@ class OneSidedRetriever:
         self, question: str, filters: Filters | None = None, top_k: int | None = None, embedding=None
     ) -> list[Passage]:
         from llama_index.core.schema import QueryBundle
-        from llama_index.retrievers.bm25 import BM25Retriever
 
         self.inner.refresh()
         k = top_k or self.inner.top_k
@@ -53,9 +52,7 @@ class OneSidedRetriever:
             )
             hits = self.inner.index.as_retriever(similarity_top_k=k * 2).retrieve(bundle)
         else:
-            hits = BM25Retriever(
-                existing_bm25=self.inner.bm25.bm25, similarity_top_k=min(k * 2, len(self.inner.nodes))
-            ).retrieve(question)
+            hits = self.inner.lexical_retriever(k * 2).retrieve(question)
         passages = [_passage(h) for h in hits]
         if filters:
             passages = [p for p in passages if filters.admits(self.inner.documents.get(p.doc_id, {}))]

@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rebuild", action="store_true", help="build a fresh index, then switch to it")
     p.add_argument("--verbose", action="store_true", help="print each document as it is stored")
+    p.add_argument(
+        "--local", action="store_true", help="write the store from this process even when a server is running"
+    )
 
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
@@ -107,18 +110,16 @@ def _run(args: argparse.Namespace) -> int:
         added += [fetch_url(url, settings.corpus_dir, entities, settings.allow_private_urls) for url in urls]
         for path in added:
             print(f"added {path}")
-        assistant = Assistant(settings, build=False)
         if args.extract_deals:
-            _propose_deals(assistant, added)
+            _propose_deals(Assistant(settings, build=False), added)
+        if not args.local:
+            resident = _ingest_resident(settings, args.rebuild)
+            if resident is not None:
+                return _print_ingest_report(resident, "through the running app")
+        assistant = Assistant(settings, build=False)
         echo = (lambda doc_id: print(f"stored {doc_id}", flush=True)) if args.verbose else None
         report = assistant.ingest(rebuild=args.rebuild, on_document=echo)
-        print(
-            f"added {report.added}, updated {report.updated}, removed {report.removed}, "
-            f"unchanged {report.unchanged}; {report.chunks} chunks ({report.embedded} embedded) in {report.seconds:.1f}s"
-        )
-        for line in report.errors:
-            print(f"error: {line}", file=sys.stderr)
-        return 1 if report.errors else 0
+        return _print_ingest_report(report.to_dict(), "")
     assistant = Assistant(settings)
     if args.command == "ask":
         return _print_answer(assistant.ask(args.question, as_of=args.as_of), args.json)
@@ -189,12 +190,30 @@ def _ask_resident(settings, question: str, as_of: str | None):
 
     Saves the model and index load (several seconds) on every `assistant ask`; None when no server is up.
     """
+    from assistant.types import Answer
+
+    reply = _post_resident(settings, "/api/ask", {"question": question, "as_of": as_of}, settings.llm_timeout + 30)
+    try:
+        return None if reply is None else Answer.from_dict(reply)
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _ingest_resident(settings, rebuild: bool) -> dict | None:
+    """Have a running `assistant serve` index the corpus folder, so its store keeps a single writer.
+
+    The files are already in the corpus folder; None when no server is up (the caller ingests itself).
+    """
+    reply = _post_resident(settings, "/api/ingest", {"rebuild": rebuild}, None)
+    return reply if reply is not None and "chunks" in reply else None
+
+
+def _post_resident(settings, route: str, payload: dict, timeout: float | None) -> dict | None:
+    """POST JSON to our server on the configured host and port; None when none is listening there."""
     import json
     import socket
     import urllib.error
     import urllib.request
-
-    from assistant.types import Answer
 
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "", "localhost") else settings.host
     try:
@@ -205,22 +224,31 @@ def _ask_resident(settings, question: str, as_of: str | None):
     if settings.auth:
         headers["Authorization"] = f"Bearer {settings.auth.partition(':')[2]}"
     request = urllib.request.Request(
-        f"http://{host}:{settings.port}/api/ask",
-        method="POST",
-        headers=headers,
-        data=json.dumps({"question": question, "as_of": as_of}).encode(),
+        f"http://{host}:{settings.port}{route}", method="POST", headers=headers, data=json.dumps(payload).encode()
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.llm_timeout + 30) as reply:
-            return Answer.from_dict(json.loads(reply.read()))
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
+            body = json.loads(reply.read())
+            return body if isinstance(body, dict) else None
     except urllib.error.HTTPError as exc:
         try:
             message = json.loads(exc.read())["error"]["message"]
         except (ValueError, KeyError, TypeError):
-            return None  # not our server: answer locally
+            return None  # not our server: work locally
         raise AssistantError(message) from None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
         return None
+
+
+def _print_ingest_report(report: dict, where: str) -> int:
+    print(
+        f"added {report['added']}, updated {report['updated']}, removed {report['removed']}, "
+        f"unchanged {report['unchanged']}; {report['chunks']} chunks ({report['embedded']} embedded) "
+        f"in {report['seconds']:.1f}s{' ' + where if where else ''}"
+    )
+    for line in report.get("errors") or ():
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if report.get("errors") else 0
 
 
 def _chat(assistant) -> int:

@@ -135,7 +135,17 @@ def _texts_to_embed(chunks: list[Chunk]) -> list[str]:
 def ingest(
     store: Store, corpus_dir: Path, embedder, rebuild: bool = False, progress: bool | None = None, on_document=None
 ) -> IngestReport:
-    """Bring the store in line with `corpus_dir`; returns what changed."""
+    """Bring the store in line with `corpus_dir`; returns what changed.
+
+    One writer at a time: on an embedded store a second ingest waits briefly for the first, then stops.
+    """
+    with store.writing():
+        return _ingest_locked(store, corpus_dir, embedder, rebuild, progress, on_document)
+
+
+def _ingest_locked(
+    store: Store, corpus_dir: Path, embedder, rebuild: bool, progress: bool | None, on_document
+) -> IngestReport:
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     began = time.perf_counter()
@@ -170,7 +180,7 @@ def ingest(
     if rebuild:
         store.activate(collection.name, chunks=chunk_count)
     else:
-        store.touch(chunks=chunk_count)
+        store.touch(_changed_ids(changed, removed), chunks=chunk_count)
     return IngestReport(
         added=sum(1 for d in changed if d.doc_id not in existing),
         updated=sum(1 for d in changed if d.doc_id in existing),
@@ -181,6 +191,11 @@ def ingest(
         errors=tuple(errors),
         seconds=round(time.perf_counter() - began, 3),
     )
+
+
+def _changed_ids(changed: list[Document], removed: list[str]) -> list[str]:
+    """Documents other processes must reload after this ingest (recorded next to its stamp)."""
+    return [d.doc_id for d in changed] + list(removed)
 
 
 def _store_document(

@@ -7,6 +7,7 @@ caller falls back to the extractive answer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 
@@ -52,6 +53,9 @@ def messages_for(question: str, passages: list[Passage], graph_facts: str = "") 
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
+_TRAILING_MARKERS = re.compile(r"(?:\s?\[[\d,\s]*\])*\s*\Z")
+
+
 class LiveRenumber:
     """Renumbers [n] markers in streamed text exactly as the final answer will, holding back a split marker."""
 
@@ -67,9 +71,9 @@ class LiveRenumber:
             text, self._pending = text[:cut], text[cut:]
         else:
             self._pending = ""
-        # Trailing spaces wait too: the marker that may follow swallows one.
-        stripped = text.rstrip()
-        text, self._pending = stripped, text[len(stripped) :] + self._pending
+        # Trailing spaces and markers wait too: a marker that follows swallows one space and joins the run.
+        kept = _TRAILING_MARKERS.sub("", text)
+        text, self._pending = kept, text[len(kept) :] + self._pending
         return renumber(text, self.valid, self.mapping)[0] if text else ""
 
     def flush(self) -> str:

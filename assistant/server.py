@@ -118,12 +118,18 @@ def build_api(assistant, extractive=None) -> FastAPI:
         )
 
     guard = [Depends(authorised)]
+    _keep_current(assistant, extractive)
 
     @app.get("/v1/models", dependencies=guard)
     def models() -> dict:
+        """The two models, and `ready`: false while the indexes are still loading after start-up."""
+        ready = assistant.retriever.ready.is_set()
         return {
             "object": "list",
-            "data": [{"id": m, "object": "model", "created": 0, "owned_by": "assistant"} for m in MODELS],
+            "data": [
+                {"id": m, "object": "model", "created": 0, "owned_by": "assistant", "ready": ready} for m in MODELS
+            ],
+            "ready": ready,
         }
 
     @app.post("/v1/chat/completions", dependencies=guard)
@@ -198,6 +204,16 @@ def build_api(assistant, extractive=None) -> FastAPI:
         return {"added_files": [str(path)], **assistant.ingest().to_dict()}
 
     return app
+
+
+def _keep_current(assistant, extractive) -> None:
+    """Load indexes and the deal graph in the background at start-up, then follow new ingests.
+
+    The first question no longer pays for loading, and a document ingested by another process
+    is answerable here within about `watch_interval` seconds.
+    """
+    for target in dict.fromkeys(t for t in (assistant, extractive) if t is not None):
+        target.retriever.watch(target.settings.watch_interval, on_change=lambda t=target: t.graph)
 
 
 def _condense_chain(target, users: list[str]) -> str:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     collection: str = "assistant_chunks"
     allow_private_urls: bool = False
+    lock_wait: float = Field(default=10.0, ge=0)  # seconds a second writer waits for an embedded store
+    watch_interval: float = Field(default=1.0, gt=0)  # seconds between a server's checks for new ingests
     max_upload_mb: int = Field(default=10, ge=1, le=100)
     # Pipeline parts that evaluation switches off one at a time to measure what each earns.
     use_graph: bool = True  # the deal graph answers list and aggregate questions and adds graph facts

@@ -1,12 +1,21 @@
 """Chroma (embedded or a server) -> the chunk collection, its llama-index vector store and node list.
 
 The active collection's name lives in a small pointer collection, so a rebuild fills a fresh
-collection and then switches the pointer: readers never see a half-built index.
+collection and then switches the pointer: readers never see a half-built index. Each ingest also
+records which documents it changed, so other processes can catch up by difference.
+
+An embedded store has one writer at a time (a lock file in the data folder), and a stamp file
+beside it tells every process sharing the folder that another one wrote, so it reopens its client.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
+import os
 import time
+from collections.abc import Iterator
 from urllib.parse import urlparse
 
 import chromadb
@@ -17,6 +26,10 @@ from assistant.errors import ConfigError, StoreError
 from assistant.settings import Settings
 
 POINTER = "assistant_pointer"
+CHANGES_KEPT = 32  # ingests remembered in the change log
+CHANGED_DOCS_KEPT = 2_000  # a bigger ingest is logged as "everything changed"
+STAMP_FILE = "stamp.json"
+LOCK_FILE = "write.lock"
 
 
 def open_client(settings: Settings):
@@ -49,6 +62,99 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = open_client(settings)
+        self._seen_stamp = self._disk_stamp()
+
+    @property
+    def embedded(self) -> bool:
+        return not self.settings.chroma_url
+
+    # -- several processes on one embedded folder -------------------------------------------
+
+    def _disk_stamp(self) -> str:
+        """What the stamp file beside an embedded store says (empty for a server or no file)."""
+        if not self.embedded:
+            return ""
+        try:
+            return (self.settings.data_dir / STAMP_FILE).read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+    def _write_stamp(self, ingested_at: float) -> None:
+        if not self.embedded:
+            return
+        path = self.settings.data_dir / STAMP_FILE
+        text = json.dumps({"ingested_at": ingested_at, "pid": os.getpid()})
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+        self._seen_stamp = text
+
+    def catch_up(self) -> bool:
+        """Reopen the embedded client when another process wrote the store since we last looked.
+
+        An embedded Chroma client keeps part of the index in memory and does not notice another
+        process's writes; querying it then fails. A fresh client reads the folder as it is now.
+        """
+        stamp = self._disk_stamp()
+        if stamp == self._seen_stamp:
+            return False
+        self._seen_stamp = stamp
+        try:
+            writer = json.loads(stamp).get("pid")
+        except (ValueError, AttributeError):
+            writer = None
+        if writer == os.getpid():
+            return False  # written through a client of this process, which already sees it
+        self.reopen()
+        return True
+
+    def reopen(self) -> None:
+        """A fresh client. Collections taken from the old one keep working until they are dropped."""
+        if self.embedded:
+            from chromadb.api.shared_system_client import SharedSystemClient  # type: ignore[import-not-found]
+
+            # Chroma shares one in-memory system per folder within a process; forget it so the next
+            # client loads the folder from disk (objects still holding the old system keep it).
+            identifier = getattr(self.client, "_identifier", None)
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+        self.client = open_client(self.settings)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's write lock (embedded stores only): wait up to `lock_wait` seconds, then stop."""
+        if not self.embedded:
+            yield
+            return
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        path = self.settings.data_dir / LOCK_FILE
+        with open(path, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + self.settings.lock_wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another process"
+                        raise StoreError(
+                            f"the store at {self.settings.data_dir} is being written by {holder}; "
+                            "run the ingest again when it finishes (or ingest through the running app)"
+                        ) from None
+                    time.sleep(0.2)
+            try:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(f"process {os.getpid()}")
+                handle.flush()
+                self.catch_up()
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _guard(self, call):
         try:
@@ -65,7 +171,9 @@ class Store:
         return self.client.get_or_create_collection(POINTER, embedding_function=None)
 
     def state(self) -> dict:
-        """{'collection': name, 'ingested_at': epoch seconds} of the active collection (empty when none)."""
+        """{'collection': name, 'ingested_at': epoch seconds, ...} of the active collection (empty when none)."""
+        if self.embedded:
+            self.catch_up()
 
         def read():
             got = self._pointer().get(ids=["active"], include=["metadatas"])
@@ -82,12 +190,20 @@ class Store:
             )
         )
 
-    def activate(self, name: str, **extra: object) -> None:
-        """Point readers at `name`, then drop the collection it replaces and any a crashed rebuild left."""
-        meta = {"collection": name, "ingested_at": time.time(), **extra}
+    def activate(self, name: str, changed: list[str] | None = None, **extra: object) -> None:
+        """Point readers at `name`, then drop the collection it replaces and any a crashed rebuild left.
+
+        `changed` names the documents this write added, replaced or removed (None: possibly all);
+        it joins a short log next to the stamp, from which readers update only what changed.
+        """
+        before = self.state()
+        at = time.time()
+        meta = {"collection": name, "ingested_at": at, **extra}
+        meta["changes"] = json.dumps(_log_change(before, name, at, changed))
         self._guard(
             lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta], embeddings=[[0.0]])
         )
+        self._write_stamp(at)
         prefix = self.settings.collection
         keep = {name, sentences_name(name)}
         for other in self._guard(self.client.list_collections):
@@ -95,9 +211,28 @@ class Store:
             if other_name not in keep and (other_name == prefix or other_name.startswith(prefix + "_")):
                 self._guard(lambda: self.client.delete_collection(other_name))
 
-    def touch(self, **extra: object) -> None:
+    def touch(self, changed: list[str] | None = None, **extra: object) -> None:
         """Record an ingest on the active collection."""
-        self.activate(self.state().get("collection") or self.settings.collection, **extra)
+        self.activate(self.state().get("collection") or self.settings.collection, changed, **extra)
+
+    def changed_since(self, collection: str, ingested_at: float, state: dict) -> set[str] | None:
+        """Documents changed between a reader's stamp and `state`; None when the log cannot tell."""
+        if state.get("collection") != collection:
+            return None
+        try:
+            log = json.loads(state.get("changes") or "[]")
+        except ValueError:
+            return None
+        changed: set[str] = set()
+        at = ingested_at
+        for entry in log:
+            if entry["after"] != at or entry["collection"] != collection:
+                continue
+            if entry["docs"] is None:
+                return None
+            changed.update(entry["docs"])
+            at = entry["at"]
+        return changed if at == state.get("ingested_at") else None
 
     def doc_hashes(self, collection=None) -> dict[str, str]:
         """doc_id -> content hash of every document in the collection."""
@@ -124,9 +259,14 @@ class Store:
             )
         )
 
-    def sentence_vectors(self, chunk_collection: str | None = None) -> dict[tuple[str, int], list[float]]:
-        """(chunk id, sentence offset) -> unit vector, for every stored sentence."""
-        got = self._guard(lambda: self.sentences(chunk_collection).get(include=["embeddings"]))
+    def sentence_vectors(
+        self, chunk_collection: str | None = None, doc_ids: list[str] | None = None
+    ) -> dict[tuple[str, int], list[float]]:
+        """(chunk id, sentence offset) -> unit vector, for every stored sentence (or those of `doc_ids`)."""
+        if doc_ids is not None and not doc_ids:
+            return {}
+        where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
+        got = self._guard(lambda: self.sentences(chunk_collection).get(where=where, include=["embeddings"]))
         out = {}
         for sid, vector in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else []):
             chunk_id, _, start = sid.rpartition("@")
@@ -140,10 +280,30 @@ class Store:
             self._guard(lambda: col.delete(where={"doc_id": doc_id}))
             self._guard(lambda: sentences.delete(where={"doc_id": doc_id}))
 
-    def records(self, collection=None) -> dict:
-        """Every chunk's id, text and metadata (for the lexical index and the sources list)."""
+    def records(self, collection=None, doc_ids: list[str] | None = None) -> dict:
+        """Every chunk's id, text and metadata (for the lexical index and the sources list), or those of `doc_ids`."""
         col = collection or self.collection()
-        return self._guard(lambda: col.get(include=["documents", "metadatas"]))
+        where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
+        if doc_ids is not None and not doc_ids:
+            return {"ids": [], "documents": [], "metadatas": []}
+        return self._guard(lambda: col.get(where=where, include=["documents", "metadatas"]))
 
     def count(self) -> int:
         return self._guard(lambda: self.collection().count())
+
+
+def _log_change(before: dict, collection: str, at: float, changed: list[str] | None) -> list[dict]:
+    """The pointer's change log with one more entry: which documents went from stamp `after` to `at`."""
+    try:
+        log = json.loads(before.get("changes") or "[]")
+    except ValueError:
+        log = []
+    docs = None if changed is None or len(changed) > CHANGED_DOCS_KEPT else sorted(set(changed))
+    log.append({"collection": collection, "after": before.get("ingested_at"), "at": at, "docs": docs})
+    kept, total = [], 0
+    for entry in reversed(log[-CHANGES_KEPT:]):
+        total += len(entry["docs"] or ())
+        if total > CHANGED_DOCS_KEPT:
+            break
+        kept.append(entry)
+    return kept[::-1]

@@ -110,8 +110,9 @@ def build_app(assistant) -> gr.Blocks:
             )
         except AssistantError as exc:
             raise gr.Error(str(exc)) from None
-        if resource.strip():
-            deals = [d for d in deals if resource.strip().lower() in d.resource.lower()]
+        wanted = (resource or "").strip().lower()
+        if wanted:
+            deals = [d for d in deals if wanted in d.resource.lower()]
         rows = [
             [d.supplier, d.customer, d.resource, d.scale, d.announced or "", d.status, len(d.evidence)] for d in deals
         ]

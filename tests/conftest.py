@@ -5,14 +5,12 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness import REPO, Server, free_port, start_server, subprocess_env
 from hypothesis import settings as hypothesis_settings
 
 # Fuzzing with a fixed seed and no example database: every run tries the same inputs.
@@ -29,7 +27,6 @@ os.environ.update(
     }
 )
 
-REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "corpus"
 BLOCKED: list[str] = []
 
@@ -172,12 +169,6 @@ def copy_corpus(tmp_path) -> Path:
     return target
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 XSS_NOTE = """---
 title: <script>window.pwned = 1</script> Lambda note
 publisher: Test <b>Wire</b>
@@ -194,7 +185,7 @@ Lambda also ships ![pixel](http://127.0.0.1:9/pixel.png) images to the Zanzibar 
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory, assistant):
+def app_server(tmp_path_factory, assistant) -> Iterator[Server]:
     """`python app.py` on a free loopback port, over a copy of the index plus a hostile note."""
     from assistant.api import Assistant
     from assistant.settings import Settings
@@ -206,23 +197,15 @@ def app_url(tmp_path_factory, assistant):
     (corpus / "notes" / "xss.md").write_text(XSS_NOTE, encoding="utf-8")
     assert Assistant(Settings(data_dir=data, corpus_dir=corpus)).ingest().added == 1
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_PORT=str(port))
-    log = open(root / "app.log", "w")
-    proc = subprocess.Popen([sys.executable, str(REPO / "app.py")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = subprocess_env(ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(corpus), ASSISTANT_PORT=str(port))
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"app exited: {(root / 'app.log').read_text()}")
-            time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("app did not start within 180 s")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    server = start_server(
+        "the web app (python app.py)", [sys.executable, str(REPO / "app.py")], url, root / "app.log", env
+    )
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server: Server) -> str:
+    return app_server.ready_url

@@ -1,9 +1,10 @@
 """The launched web app: gradio_client against its API, and a real headless Chromium on the page."""
 
-import shutil
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
-from conftest import REPO
+from harness import REPO, PageErrors, chromium, launch_chromium
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 
@@ -42,32 +43,15 @@ def test_api_rejects_an_empty_question_with_a_message(client):
         client.predict("   ", "", api_name="/ask")
 
 
-def _browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("Debian's chromium is not installed (make test installs it with apt-get when it can)")
-    playwright = pytest.importorskip("playwright.sync_api")
-    return chromium, playwright
-
-
 @pytest.mark.browser
-def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_url):
-    chromium, playwright = _browser()
+def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_server):
+    executable, playwright = chromium()
+    app_url = app_server.ready_url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        browser = launch_chromium(p, executable)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors = PageErrors(page, app_server.log)
         page.goto(app_url)
         page.fill("#question textarea", "Who supplies compute to Anthropic?")
         page.click("#ask")
@@ -92,26 +76,18 @@ def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_ur
         page.click("#deals-table [data-testid='cell-0-0']")
         page.wait_for_selector("#evidence .card", timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "deals.png"), full_page=True)
+        errors.assert_none()
         browser.close()
 
 
 @pytest.mark.browser
-def test_hostile_note_renders_as_inert_text(app_url):
-    chromium, playwright = _browser()
+def test_hostile_note_renders_as_inert_text(app_server):
+    executable, playwright = chromium()
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(p, executable)
         page = browser.new_page()
-        page.goto(app_url)
+        errors = PageErrors(page, app_server.log)
+        page.goto(app_server.ready_url)
         page.fill("#question textarea", "What does Lambda rent to the Zanzibar tester?")
         page.click("#ask")
         page.wait_for_selector("#sources .card", timeout=60_000)
@@ -119,16 +95,25 @@ def test_hostile_note_renders_as_inert_text(app_url):
         assert page.evaluate("window.pwned") is None
         assert not page.query_selector("#chatbot img[src='x'], #sources img, #chatbot img[src*='pixel']")
         assert "<script>" in page.inner_text("#sources") or "<img" in page.inner_text("#chatbot")
+        errors.assert_none()
         browser.close()
 
 
 def test_concurrent_users_get_answers_without_errors(app_url):
-    """A short run of the loopback load test (bench/load.py runs the full 50 users for 60 s)."""
-    import importlib.util
+    """Ten users ask at once through the HTTP API; every request is answered (bench/load.py measures more)."""
+    questions = [
+        "Who supplies compute to Anthropic?",
+        "What did AMD agree to supply to OpenAI?",
+        "How many Trainium2 chips does Project Rainier run?",
+        "What GPUs does Zorblax rent?",
+    ]
 
-    spec = importlib.util.spec_from_file_location("load", REPO / "bench" / "load.py")
-    load = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(load)
-    result = load.run(app_url.rstrip("/"), users=10, seconds=8)
-    assert result["errors"] == 0, result["error_kinds"]
-    assert result["requests"] >= 10
+    def user(index: int) -> list[tuple[int, str]]:
+        with httpx.Client(base_url=app_url.rstrip("/"), timeout=120) as client:
+            replies = [client.post("/api/ask", json={"question": questions[(index + i) % 4]}) for i in range(2)]
+        return [(r.status_code, r.json().get("text", "") if r.status_code == 200 else r.text) for r in replies]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = [reply for replies in pool.map(user, range(10)) for reply in replies]
+    assert len(results) == 20
+    assert all(status == 200 and text for status, text in results), [r for r in results if r[0] != 200]

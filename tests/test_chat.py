@@ -42,5 +42,15 @@ def test_chat_keeps_context_and_shows_what_it_searched(assistant):
     second = chat.ask("And OpenAI?")
     assert first.standalone_question == "Who supplies compute to Anthropic?"
     assert second.standalone_question == "Who supplies compute to OpenAI?"
-    assert "OpenAI" in second.text and len(chat.turns) == 2
-    assert {c.doc_id for c in second.citations}.isdisjoint({c.doc_id for c in first.citations}) or second.citations
+    assert len(chat.turns) == 2 and [t.answer for t in chat.turns] == [first, second]
+    # The follow-up is answered about OpenAI: it names a supplier the graph records for OpenAI alone, and
+    # every source it cites is about OpenAI, none carried over from the first answer.
+    openai_only = {d.supplier for d in assistant.deals(customer="OpenAI")} - {
+        d.supplier for d in assistant.deals(customer="Anthropic")
+    }
+    assert openai_only and any(name in second.text for name in openai_only)
+    assert second.citations
+    assert all("OpenAI" in TABLE.mentions(f"{c.title} {c.quote}") for c in second.citations), [
+        c.quote for c in second.citations if "OpenAI" not in TABLE.mentions(f"{c.title} {c.quote}")
+    ]
+    assert not {(c.doc_id, c.quote) for c in second.citations} & {(c.doc_id, c.quote) for c in first.citations}

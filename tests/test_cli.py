@@ -1,26 +1,23 @@
 """The `assistant` command as a user runs it: a real subprocess, one-line errors, exit codes."""
 
-import os
 import subprocess
 import sys
 
-from conftest import CORPUS, free_port
+from conftest import CORPUS
+from harness import free_port, run_cli, subprocess_env
 
 
 def run(*args: str, data_dir, extra_env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_") and k != "OPENAI_API_KEY"}
-    env.update(
-        {
+    env = subprocess_env(
+        **{
             "ASSISTANT_DATA_DIR": str(data_dir),
             "ASSISTANT_CORPUS_DIR": str(CORPUS),
             # No running server on this port: every command answers in its own process.
             "ASSISTANT_PORT": str(free_port()),
-        },
-        **(extra_env or {}),
+            **(extra_env or {}),
+        }
     )
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=timeout
-    )
+    return run_cli(*args, env=env, timeout=timeout)
 
 
 def test_ask_prints_a_cited_answer(assistant, index_dir):
@@ -81,6 +78,7 @@ def test_help_does_not_load_the_model():
         ],
         capture_output=True,
         text=True,
+        env=subprocess_env(),
         timeout=60,
     )
     assert done.stdout.strip().endswith("False False")

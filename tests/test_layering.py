@@ -27,7 +27,7 @@ FRAMEWORKS = {
 
 
 def _layer(name: str) -> int:
-    return next(i for i, layer in enumerate(LAYERS) if name in layer)
+    return next((i for i, layer in enumerate(LAYERS) if name in layer), len(LAYERS))
 
 
 def _imports(path: Path):
@@ -39,8 +39,11 @@ def _imports(path: Path):
 
 
 def test_every_module_has_a_layer():
-    for path in PACKAGE.glob("*.py"):
-        _layer(path.stem)
+    modules = {path.stem for path in PACKAGE.glob("*.py")}
+    placed = [name for layer in LAYERS for name in layer]
+    assert not modules - set(placed), f"modules with no layer: {sorted(modules - set(placed))}"
+    assert not set(placed) - modules, f"layers name missing modules: {sorted(set(placed) - modules)}"
+    assert len(placed) == len(set(placed)), "a module sits in two layers"
 
 
 def test_no_module_imports_one_to_its_right():

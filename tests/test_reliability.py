@@ -1,15 +1,13 @@
 """Scale-out and failure: a real `chroma run` server shared by two processes, restarts, killed ingests."""
 
-import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from harness import Server, free_port, run_cli, start_server, subprocess_env
 
 from assistant.api import Assistant
 from assistant.errors import StoreError
@@ -18,55 +16,31 @@ from assistant.settings import Settings
 CHROMA = Path(sys.executable).with_name("chroma")
 
 
-class ChromaServer:
-    def __init__(self, path: Path) -> None:
-        self.path, self.port, self.proc = path, free_port(), None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> "ChromaServer":
-        self.proc = subprocess.Popen(
-            [str(CHROMA), "run", "--path", str(self.path), "--port", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1)
-                return self
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("chroma run did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=30)
-
-
 @pytest.fixture
-def chroma(tmp_path):
+def chroma(tmp_path) -> Iterator[Server]:
+    """A real `chroma run` on a free loopback port; the test may stop and restart it."""
     if not CHROMA.exists():
         pytest.skip("the chroma command is not installed beside this Python")
-    server = ChromaServer(tmp_path / "chroma-data").start()
+    port = free_port()
+    command = [str(CHROMA), "run", "--path", str(tmp_path / "chroma-data"), "--port", str(port)]
+    server = start_server(
+        "the Chroma server (chroma run)",
+        command,
+        f"http://127.0.0.1:{port}/api/v2/heartbeat",
+        tmp_path / "chroma.log",
+        timeout=60,
+    )
     yield server
-    if server.proc.poll() is None:
-        server.stop()
+    server.stop()
 
 
 def _cli(*args: str, env_extra: dict) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(env_extra)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=300
-    )
+    return run_cli(*args, env=subprocess_env(**env_extra))
 
 
 @pytest.mark.chroma_server
 def test_two_processes_share_a_chroma_server_and_survive_its_restart(chroma, small_corpus, tmp_path):
-    settings = Settings(chroma_url=chroma.url, corpus_dir=small_corpus, data_dir=tmp_path / "unused")
+    settings = Settings(chroma_url=chroma.origin, corpus_dir=small_corpus, data_dir=tmp_path / "unused")
     first = Assistant(settings)
     assert {d["doc_id"] for d in first.sources()} == {"notes/amazon.md", "notes/google.md", "notes/nvidia.md"}
     assert not (tmp_path / "unused" / "chroma").exists()  # nothing was stored locally
@@ -75,7 +49,7 @@ def test_two_processes_share_a_chroma_server_and_survive_its_restart(chroma, sma
     done = _cli(
         "ask",
         "What will Nvidia supply to OpenAI?",
-        env_extra={"ASSISTANT_CHROMA_URL": chroma.url, "ASSISTANT_CORPUS_DIR": str(small_corpus)},
+        env_extra={"ASSISTANT_CHROMA_URL": chroma.origin, "ASSISTANT_CORPUS_DIR": str(small_corpus)},
     )
     assert done.returncode == 0, done.stderr
     assert "10 GW" in done.stdout and "[1]" in done.stdout
@@ -118,11 +92,9 @@ def test_cli_reports_an_unreachable_chroma_server_in_one_line(small_corpus):
 
 def test_killed_ingest_recovers_to_the_same_index_as_a_clean_build(tmp_path, copy_corpus, assistant):
     data = tmp_path / "data"
-    env = {"ASSISTANT_DATA_DIR": str(data), "ASSISTANT_CORPUS_DIR": str(copy_corpus)}
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")} | env
     proc = subprocess.Popen(
         [sys.executable, "-m", "assistant", "ingest", "--verbose"],
-        env=full_env,
+        env=subprocess_env(ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(copy_corpus)),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -1,0 +1,134 @@
+"""The deal graph built from a small hand-written document table: merging, aliases, filters, conflicts."""
+
+import json
+
+import pytest
+
+from assistant.entities import EntityTable
+from assistant.graph import DealGraph, headline_figures
+
+TABLE = EntityTable(
+    {
+        "Amazon": {"kind": "cloud", "aliases": ["AWS"]},
+        "Anthropic": {"kind": "lab", "aliases": []},
+        "Google": {"kind": "cloud", "aliases": []},
+        "Zeta": {"kind": "neocloud", "aliases": []},
+    }
+)
+
+
+def _doc(name: str, publisher: str, published: str | None, *entries: tuple[str, ...]) -> dict:
+    keys = ("supplier", "customer", "resource", "scale", "announced", "status", "quote")
+    return {
+        "title": name,
+        "publisher": publisher,
+        "url": f"https://example.com/{name}",
+        "published": published,
+        "deals": json.dumps([{**dict(zip(keys, entry, strict=True)), "start": 0} for entry in entries]),
+    }
+
+
+DOCUMENTS = {
+    "a.md": _doc(
+        "a",
+        "Wire A",
+        "2025-01-10",
+        (
+            "AWS",
+            "Anthropic",
+            "Trainium2 chips",
+            "500,000 chips",
+            "2025-01-08",
+            "announced",
+            "AWS will give Anthropic 500,000 Trainium2 chips.",
+        ),
+    ),
+    "b.md": _doc(
+        "b",
+        "Wire B",
+        "2025-01-20",
+        (
+            "Amazon",
+            "Anthropic",
+            "Trainium2 chips",
+            "1 million chips",
+            "2025-01-09",
+            "operational",
+            "Amazon runs 1 million Trainium2 chips for Anthropic.",
+        ),
+    ),
+    "c.md": _doc(
+        "c",
+        "Wire C",
+        "2025-09-01",
+        ("Google", "Anthropic", "TPUs", "1 GW", "2025-08-30", "announced", "Google gives Anthropic 1 GW of TPUs."),
+    ),
+    "d.md": _doc(
+        "d",
+        "Wire D",
+        None,
+        (
+            "Amazon",
+            "Anthropic",
+            "data centers",
+            "2 GW",
+            "2025-12-01",
+            "reported",
+            "Amazon may build 2 GW of data centers for Anthropic.",
+        ),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def graph() -> DealGraph:
+    return DealGraph.from_documents(DOCUMENTS, TABLE)
+
+
+def _summary(deals):
+    return [(d.supplier, d.resource, d.announced, d.status, [e.doc_id for e in d.evidence]) for d in deals]
+
+
+def test_reports_of_one_deal_merge_and_aliases_resolve(graph):
+    assert _summary(graph.deals()) == [
+        ("Amazon", "Trainium2 chips", "2025-01-08", "operational", ["a.md", "b.md"]),
+        ("Amazon", "data centers", "2025-12-01", "reported", ["d.md"]),
+        ("Google", "TPUs", "2025-08-30", "announced", ["c.md"]),
+    ]
+    merged = graph.deals()[0]
+    assert merged.scale == "1 million chips"  # the latest report's figure
+
+
+def test_filters_by_company_alias_status_and_date(graph):
+    assert [d.resource for d in graph.deals(supplier="aws")] == ["Trainium2 chips", "data centers"]
+    assert [d.resource for d in graph.deals(status="reported")] == ["data centers"]
+    assert [d.resource for d in graph.deals(since="2025-06")] == ["TPUs"]
+    assert graph.deals(customer="Zeta") == []
+
+
+def test_as_of_keeps_only_what_was_published_by_then(graph):
+    assert _summary(graph.deals(as_of="2025-01-15")) == [
+        ("Amazon", "Trainium2 chips", "2025-01-08", "announced", ["a.md"]),
+    ]
+    # An undated report of a deal announced after the cut-off is left out too.
+    assert [d.resource for d in graph.deals(as_of="2025-06")] == ["Trainium2 chips"]
+
+
+def test_outlets_that_disagree_on_figures_or_dates_make_a_conflict(graph):
+    merged, single, _ = graph.deals()
+    assert [(what, [e.doc_id for e in sides]) for what, sides in graph.conflicts(merged)] == [
+        ("figures", ["a.md", "b.md"]),
+        ("date", ["a.md", "b.md"]),
+    ]
+    assert graph.conflicts(single) == []
+
+
+def test_companies_kinds_and_deals_of(graph):
+    assert graph.companies() == ["Amazon", "Anthropic", "Google", "Zeta"]
+    assert (graph.kind("Zeta"), graph.kind("Nobody")) == ("neocloud", None)
+    assert [d.resource for d in graph.deals_of({"Google"})] == ["TPUs"]
+
+
+def test_headline_figures_take_the_first_of_each_kind_and_skip_years_and_percentages():
+    text = "Oracle pays $30 billion in 2027 for 4.5 GW and 220,000 GPUs, 27% more, then $40 billion"
+    assert headline_figures(text) == {"usd": 3e10, "w": 4.5e9, "n": 220000.0}
