@@ -216,7 +216,7 @@ def test_a_users_own_file_with_only_question_and_must_mention_scores_and_ranks_s
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     questions, errors = load_questions(path)
     assert errors == [] and [q.id for q in questions] == ["line1", "line2", "line3"]
-    result = run(assistant, questions, ["ours", "no-graph", "bm25"], progress=False)
+    result = run(assistant, questions, ["ours", "no-graph", "no-plan", "dense", "bm25", "naive"], progress=False)
     summary = result["summary"]
     assert all(r["error"] is None for r in result["records"])
     assert summary["ours"]["must_mention"] > summary["no-graph"]["must_mention"]
