@@ -7,7 +7,7 @@ import sys
 
 import pytest
 from conftest import CORPUS, REPO
-from scripted_llm import Reply, ScriptedServer
+from scripted_llm import Reply, ScriptedServer, source_number
 
 from assistant import citecheck
 from assistant.evaluate import (
@@ -225,7 +225,7 @@ def test_a_users_own_file_with_only_question_and_must_mention_scores_and_ranks_s
     assert "| uncategorised |" in files[1].read_text()
 
 
-def test_llm_judge_rates_cited_sentences_only_with_a_backend(assistant, index_dir):
+def test_llm_judge_rates_cited_sentences_only_with_a_backend(assistant, index_dir, tmp_path):
     from assistant.api import Assistant
     from assistant.settings import Settings
 
@@ -236,11 +236,14 @@ def test_llm_judge_rates_cited_sentences_only_with_a_backend(assistant, index_di
         if body["messages"][0]["content"] == citecheck.JUDGE_PROMPT:
             seen.append(body["messages"][1]["content"])
             return Reply("partly" if "6 GW" in body["messages"][1]["content"] else "supported")
-        return Reply("The sources do not say.")
+        try:
+            return Reply(f"AMD agreed to supply OpenAI with 6 GW of GPUs [{source_number(body, '6 GW')}].")
+        except AssertionError:  # not a drafting request over numbered sources
+            return Reply("The sources do not say.")
 
     server.script = script
     try:
-        llm = Assistant(
+        llm_assistant = Assistant(
             Settings(
                 data_dir=index_dir,
                 corpus_dir=CORPUS,
@@ -250,16 +253,23 @@ def test_llm_judge_rates_cited_sentences_only_with_a_backend(assistant, index_di
                 llm_model="scripted",
                 llm_timeout=5,
             )
-        ).llm
+        )
+        llm = llm_assistant.llm
         q = Question(id="j", question="What did AMD agree to supply OpenAI?", must_mention=["6 GW"])
         answer = _answer(
             "AMD agreed to supply OpenAI with 6 GW [1]. OpenAI got a warrant [2]. No citation here.",
             [("AMD agreed to supply OpenAI with 6 GW of GPUs.", None), ("OpenAI got a warrant.", None)],
         )
         metrics = score(q, answer, assistant.entities, judge=llm)
+        seen_directly = list(seen)
+        result = run(llm_assistant, [q], ["ours"], progress=False)
     finally:
         server.stop()
-    assert len(seen) == 2 and "AMD agreed to supply OpenAI with 6 GW of GPUs." in seen[0]
+    assert len(seen_directly) == 2 and "AMD agreed to supply OpenAI with 6 GW of GPUs." in seen_directly[0]
     assert (metrics["judge_supported"], metrics["judge_partly"], metrics["judge_not"]) == (0.5, 0.5, 0.0)
+    # A whole run with an LLM backend judges its answers and reports the ratings.
+    assert result["judge"] and len(seen) > 2
+    assert result["summary"]["ours"]["judge_partly"] is not None
+    assert "LLM judge, share of cited sentences" in write_reports(result, tmp_path, [])[1].read_text()
     offline = score(q, answer, assistant.entities)
     assert offline["judge_supported"] is None and offline["citation_precision"] == 1.0
