@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
-from assistant.condense import condense
+from assistant.condense import Rewrite, rewrite
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
@@ -91,17 +91,21 @@ class Assistant:
         """A conversation whose follow-ups ("And OpenAI?") are rewritten to stand alone."""
         return Chat(
             lambda q, s, **options: self._stream(clean_question(q, self.settings.max_question_chars), s, **options),
-            self.condense,
+            self.rewrite,
         )
 
     def condense(self, question: str, turns: list[Turn]) -> str:
+        """The standalone form of a follow-up, given the conversation so far."""
+        return self.rewrite(question, turns).standalone
+
+    def rewrite(self, question: str, turns: list[Turn]) -> Rewrite:
+        """The standalone form of a follow-up and the Plan it was worded from."""
         question = clean_question(question, self.settings.max_question_chars)
-        previous = [t.answer.standalone_question for t in turns]
         if self.llm is not None and turns:
             rewritten = self.llm.condense(question, turns)
             if rewritten:
-                return rewritten
-        return condense(question, previous, self.entities)
+                return Rewrite(rewritten)
+        return rewrite(question, turns, self.entities, self.vectors)
 
     def _stream(
         self,
@@ -132,16 +136,52 @@ class Assistant:
         customer: str | None = None,
         as_of: str | None = None,
         status: str | None = None,
+        origin: str | None = None,
     ) -> list:
-        """Deals in the graph, filtered; each carries its evidence (note, outlet, date, quote)."""
-        from assistant.types import STATUSES
+        """Deals in the graph, filtered; each carries its evidence (note, outlet, date, quote).
+
+        `origin="extracted"` keeps the deals no reviewed ledger states (read from the text only).
+        """
+        from assistant.types import ORIGINS, STATUSES
 
         if status and status not in STATUSES:
             raise ConfigError(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        if origin and origin not in ORIGINS:
+            raise ConfigError(f"origin {origin!r} is not one of {', '.join(ORIGINS)}")
         cutoff = _filters(as_of, None, None, self.entities)
-        return self.graph.deals(
+        deals = self.graph.deals(
             supplier=supplier, customer=customer, as_of=cutoff.before if cutoff else None, status=status
         )
+        return [d for d in deals if not origin or d.origin == origin]
+
+    def extracted_deals(self) -> list[dict]:
+        """Every machine-read deal awaiting review: id, doc_id, title, supplier, customer, scale, quote..."""
+        from assistant.review import extracted_entries
+
+        self.retriever.refresh()
+        return extracted_entries(self.retriever.documents)
+
+    def accept_deal(self, deal_id: str) -> str:
+        """Mark a machine-read deal as reviewed: it is written to a review file next to its source (which
+        survives a rebuild) and the index is brought up to date. Returns the review file's path."""
+        from assistant.errors import CorpusError
+        from assistant.review import accept
+
+        found = [e for e in self.extracted_deals() if e["id"] == deal_id.strip()]
+        if not found:
+            raise CorpusError(
+                f"no machine-read deal has the id {deal_id!r}; list them with: assistant deals --origin extracted"
+            )
+        path = accept(found[0], Path(self.settings.corpus_dir))
+        self.ingest()
+        return str(path)
+
+    def companies(self, new: bool = False) -> list[tuple[str, str, int]]:
+        """(name, kind, number of deals) for every company in the graph; `new=True` keeps those read from
+        new reports only (provisional: listed, never written into entities.yaml)."""
+        graph = self.graph
+        names = sorted(graph.entities.provisional) if new else graph.companies()
+        return [(n, graph.kind(n) or "unknown", len(graph.deals_of({n}))) for n in names]
 
     def sources(self) -> list[dict]:
         """One record per indexed document: id, title, publisher, url, published, companies, chunks."""

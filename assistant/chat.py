@@ -1,13 +1,14 @@
-"""A conversation: each follow-up is condensed to a standalone question, then answered."""
+"""A conversation: each follow-up is read through the previous turn's Plan to a standalone question, then answered."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from assistant.condense import Rewrite
 from assistant.types import Answer, TextDelta, Turn
 
 Streamer = Callable[..., Iterator[TextDelta | Answer]]
-Condenser = Callable[[str, list[Turn]], str]
+Condenser = Callable[[str, list[Turn]], str | Rewrite]  # a Rewrite also carries the turn's Plan
 
 
 def final_answer(events: Iterator[TextDelta | Answer]) -> Answer:
@@ -32,10 +33,12 @@ class Chat:
 
     def stream(self, question: str, **options: object) -> Iterator[TextDelta | Answer]:
         """Options (as_of, top_k) apply to this turn only."""
-        standalone = self._condense(question, self.turns[-self.max_turns :])
-        for event in self._stream(question, standalone, **options):
+        condensed = self._condense(question, self.turns[-self.max_turns :])
+        rewrite = condensed if isinstance(condensed, Rewrite) else Rewrite(condensed)
+        for event in self._stream(question, rewrite.standalone, **options):
             if isinstance(event, Answer):
-                self.turns.append(Turn(question, event))
+                # The plan is kept with the turn, so the next follow-up is read against it.
+                self.turns.append(Turn(question, event, plan=rewrite.plan))
             yield event
 
     def ask(self, question: str, **options: object) -> Answer:

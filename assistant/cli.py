@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of")
     p.add_argument("--status")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--origin", choices=["ledger", "extracted"], help="extracted: machine-read deals with their quotes and ids"
+    )
+    p.add_argument("--accept", metavar="ID", help="mark a machine-read deal as reviewed (kept across rebuilds)")
+
+    p = sub.add_parser("companies", help="list companies of the deal graph")
+    p.add_argument("--new", action="store_true", help="only companies read from new reports, not in entities.yaml")
 
     p = sub.add_parser("eval", help="run an evaluation question file and write reports")
     p.add_argument("file", nargs="?")
@@ -105,7 +112,11 @@ def _run(args: argparse.Namespace) -> int:
         from assistant.entities import EntityTable
 
         urls = [p for p in args.paths if p.startswith(("http://", "https://"))]
-        added = add_files([Path(p) for p in args.paths if p not in urls], settings.corpus_dir)
+        added = add_files(
+            [Path(p) for p in args.paths if p not in urls],
+            settings.corpus_dir,
+            lambda line: print(f"warning: {line}", file=sys.stderr),
+        )
         entities = EntityTable.load(Path(settings.corpus_dir) / "entities.yaml")
         added += [fetch_url(url, settings.corpus_dir, entities, settings.allow_private_urls) for url in urls]
         for path in added:
@@ -126,8 +137,21 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "deals":
         from assistant import render
 
-        deals = assistant.deals(supplier=args.supplier, customer=args.customer, as_of=args.as_of, status=args.status)
+        if args.accept:
+            print(f"accepted {args.accept.strip()}: written to {assistant.accept_deal(args.accept)}")
+            return 0
+        if args.origin == "extracted" and args.format == "table":
+            print(render.extracted_list(assistant.extracted_deals()))
+            return 0
+        deals = assistant.deals(
+            supplier=args.supplier, customer=args.customer, as_of=args.as_of, status=args.status, origin=args.origin
+        )
         print({"table": render.deals_table, "csv": render.deals_csv, "json": render.deals_json}[args.format](deals))
+        return 0
+    if args.command == "companies":
+        from assistant import render
+
+        print(render.companies_list(assistant.companies(new=args.new), args.new))
         return 0
     if args.command == "chat":
         return _chat(assistant)

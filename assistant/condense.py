@@ -1,6 +1,8 @@
-"""A follow-up plus the conversation so far -> one standalone question for retrieval.
+"""A follow-up plus the conversation so far -> one standalone question for retrieval, and its Plan.
 
-Offline rules over the entity table (an LLM backend may condense instead):
+`rewrite` merges the follow-up into the previous turn's Plan (see `followup.py`) and words the
+result as a question. The rules below (`condense`) are the fallback for what a plan cannot word,
+and an LLM backend may condense instead:
 
     "Who supplies compute to Anthropic?" then "And OpenAI?"  -> "Who supplies compute to OpenAI?"
     "What did AMD agree to supply to OpenAI?" then "How big is it?" -> "How big is the AMD and OpenAI deal?"
@@ -9,11 +11,17 @@ Offline rules over the entity table (an LLM backend may condense instead):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from assistant.entities import EntityTable
+from assistant.followup import follow_up
+from assistant.plan import Embed, read_plan
+from assistant.types import Plan, Turn
+from assistant.wording import standalone_question
 
 _SWAP_LEAD = re.compile(
-    r"^\s*(?:and|also|what about|how about|and what about|and how about|same (?:question )?for|now|ok(?:ay)?,? (?:and|what about)|then)"
+    r"^\s*(?:and|also|what about|how about|and what about|and how about|same (?:question )?for|now"
+    r"|ok(?:ay)?,? (?:and|what about)|then)"
     r"(?:\s+(?:for|to|with|of|from))?\s+(?P<rest>.+?)\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
@@ -23,8 +31,32 @@ _PRONOUN_DEAL = re.compile(
 _PRONOUNS = re.compile(r"\b(it|they|them|that|this|their|its)\b", re.I)
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """What a turn searches for, and the Plan it was worded from (None when no plan was read)."""
+
+    standalone: str
+    plan: Plan | None = None
+
+
+def rewrite(question: str, turns: list[Turn], entities: EntityTable, embed: Embed | None = None) -> Rewrite:
+    """The follow-up read through the previous turn's Plan; the question as asked when it stands alone."""
+    question = " ".join(question.split())
+    if not turns:
+        return Rewrite(question)
+    last = turns[-1]
+    previous = last.answer.plan or last.plan or read_plan(last.answer.standalone_question, entities, embed)
+    plan, carried = follow_up(previous, question, entities, embed)
+    if not carried:
+        return Rewrite(question, plan)
+    worded = standalone_question(plan, entities) if plan.intent not in ("article", "out_of_scope") else ""
+    if not worded:
+        return Rewrite(condense(question, [t.answer.standalone_question for t in turns], entities), plan)
+    return Rewrite(worded, plan)
+
+
 def condense(question: str, previous: list[str], entities: EntityTable) -> str:
-    """Rewrite `question` to stand alone, given earlier standalone questions (oldest first)."""
+    """Rewrite `question` to stand alone, given earlier standalone questions (oldest first), by rules."""
     question = " ".join(question.split())
     if not previous:
         return question

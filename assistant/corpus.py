@@ -42,10 +42,16 @@ def load_document(path: Path, root: Path, entities: EntityTable) -> Document:
         data = path.read_bytes()
     except OSError as exc:
         raise CorpusError(f"{doc_id}: cannot read: {exc.strerror or exc}") from exc
-    meta, body = read_file(data, path.suffix, doc_id)
+    return parse_document(data, path.suffix, doc_id, entities)
+
+
+def parse_document(data: bytes, suffix: str, doc_id: str, entities: EntityTable) -> Document:
+    """One file's bytes -> a validated Document (no file needed: uploads are checked before they are saved)."""
+    meta, body = read_file(data, suffix, doc_id)
     digest = hashlib.sha256(data).hexdigest()
     if meta is None:
-        return Document(doc_id, title_of(body, path.stem), "", "", None, "document", (), (), body, digest)
+        stem = Path(doc_id).stem
+        return Document(doc_id, title_of(body, stem), "", "", None, "document", (), (), body, digest)
     return _note(doc_id, meta, body, digest, entities)
 
 

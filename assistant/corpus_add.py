@@ -1,24 +1,31 @@
-"""New sources -> files inside the corpus folder (corpus/added/): local files, uploads, fetched web pages."""
+"""New sources -> files inside the corpus folder (corpus/added/): local files, uploads, fetched web pages.
+
+Every new file is checked the way ingest will read it before it is written, so a file that cannot be
+indexed never lands in the corpus; Markdown whose front matter lacks fields gets defaults, with a warning.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import shutil
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
 
+from assistant.corpus import ENTITIES_FILE, REQUIRED, parse_document
 from assistant.entities import EntityTable
-from assistant.errors import CorpusError
-from assistant.readers import MAX_FILE_BYTES, SUFFIXES
+from assistant.errors import AccessError, CorpusError
+from assistant.readers import MAX_FILE_BYTES, SUFFIXES, article_text, split_front_matter, title_of
 
 
-def add_files(paths: list[Path], corpus_dir: Path) -> list[Path]:
-    """Copy each file into `corpus_dir/added/` (files already inside the corpus are left where they are)."""
-    added = []
+def add_files(paths: list[Path], corpus_dir: Path, warn=None) -> list[Path]:
+    """Copy each file into `corpus_dir/added/` (files already inside the corpus are left where they are).
+
+    `warn` receives one line per default filled into a file's front matter.
+    """
+    checked = []
     root = corpus_dir.resolve()
     for path in paths:
         if not path.is_file():
@@ -27,27 +34,101 @@ def add_files(paths: list[Path], corpus_dir: Path) -> list[Path]:
             raise CorpusError(f"{path}: unsupported type {path.suffix or '(none)'}; use one of {', '.join(SUFFIXES)}")
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CorpusError(f"{path}: larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
-        if path.resolve().is_relative_to(root):
-            continue
-        target = corpus_dir / "added" / path.name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        added.append(target)
+        if not path.resolve().is_relative_to(root):
+            checked.append((path, *prepare(path.name, path.read_bytes(), corpus_dir)))
+    added = []
+    for path, data, warnings in checked:  # nothing is copied unless every file can be indexed
+        added.append(_write(corpus_dir / "added" / _safe_name(path.name), data))
+        for line in warnings:
+            if warn:
+                warn(line)
     return added
 
 
+def confine(path: str, import_dir: Path | None) -> Path:
+    """A server-side path given over HTTP -> the file inside the import folder it names; anything else,
+    through `..` or a symlink included, is refused."""
+    if import_dir is None:
+        raise AccessError("adding server files by path is off; set ASSISTANT_IMPORT_DIR to the one folder it may read")
+    root = Path(import_dir).resolve()
+    given = Path(path)
+    resolved = (given if given.is_absolute() else root / given).resolve()
+    if not resolved.is_relative_to(root):
+        raise AccessError(f"{path}: outside the import folder {import_dir}; refused")
+    return resolved
+
+
 def save_upload(name: str, data: bytes, corpus_dir: Path, limit: int = MAX_FILE_BYTES) -> Path:
-    """An uploaded file -> corpus/added/<safe name>; refuses unknown types and oversized files."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "upload"
+    """An uploaded file -> corpus/added/<safe name>; refuses unknown types, oversized and unreadable files."""
+    return add_upload(name, data, corpus_dir, limit)[0]
+
+
+def add_upload(name: str, data: bytes, corpus_dir: Path, limit: int = MAX_FILE_BYTES) -> tuple[Path, list[str]]:
+    """Like `save_upload`, also returning the warnings about defaults filled into the front matter."""
+    safe = _safe_name(name)
     if Path(safe).suffix.lower() not in SUFFIXES:
         raise CorpusError(f"{name}: unsupported type; upload one of {', '.join(SUFFIXES)}")
     if len(data) > limit:
         raise CorpusError(f"{name}: {len(data) // 1024 // 1024} MB is over the {limit // 1024 // 1024} MB upload limit")
     if not data.strip():
         raise CorpusError(f"{name}: the file is empty")
-    target = corpus_dir / "added" / safe
+    data, warnings = prepare(safe, data, corpus_dir)
+    return _write(corpus_dir / "added" / safe, data), warnings
+
+
+def prepare(name: str, data: bytes, corpus_dir: Path) -> tuple[bytes, list[str]]:
+    """A new file's bytes with front matter defaults filled in, checked as ingest will read it.
+
+    Raises CorpusError (naming the file and the field) when it still cannot be indexed.
+    """
+    entities = EntityTable.load(corpus_dir / ENTITIES_FILE)
+    warnings: list[str] = []
+    if Path(name).suffix.lower() in (".md", ".markdown", ".txt"):
+        data, warnings = _with_defaults(name, data, entities)
+    parse_document(data, Path(name).suffix, f"added/{name}", entities)
+    return data, warnings
+
+
+def _with_defaults(name: str, data: bytes, entities: EntityTable) -> tuple[bytes, list[str]]:
+    """Front matter missing required fields -> those fields with defaults (kind: report, title from the first
+    heading, companies named in the text, publisher unknown, no url or date)."""
+    try:
+        text = data.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError:
+        return data, []  # the check that follows names the problem
+    if not text.startswith("---\n"):
+        return data, []
+    meta, body = split_front_matter(text, f"added/{name}")
+    if meta is None:
+        return data, []
+    title = str(meta.get("title") or "").strip() or title_of(body, Path(name).stem)
+    defaults = {
+        "title": title,
+        "publisher": "unknown",
+        "url": "",
+        "published": "",
+        "kind": "report",
+        "companies": entities.mentions(f"{title}\n{body}"),
+    }
+    missing = [key for key in REQUIRED if key not in meta or (key in ("title", "publisher") and not meta[key])]
+    if not missing:
+        return data, []
+    for key in missing:
+        meta[key] = defaults[key]
+    warnings = [f"added/{name}: {key}: missing; set to {defaults[key]!r}" for key in missing]
+    front = yaml.safe_dump(
+        {k: meta[k] for k in [*REQUIRED, *(k for k in meta if k not in REQUIRED)]}, sort_keys=False, allow_unicode=True
+    )
+    return ("---\n" + front + "---\n" + body).encode("utf-8"), warnings
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "upload"
+
+
+def _write(target: Path, data: bytes) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
+    tmp = target.with_name(target.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(target)  # never a half-written file in the corpus
     return target
@@ -87,7 +168,7 @@ def fetch_url(
 ) -> Path:
     """Fetch a news page, extract its article text and metadata, and save it as a corpus note.
 
-    The note's `deals:` list is left empty for a person (or `--extract-deals`) to fill in.
+    The note has no `deals:` ledger: ingest reads its deals from the text (`origin: extracted`).
     """
     import httpx
     import trafilatura
@@ -108,6 +189,7 @@ def fetch_url(
         raise CorpusError(f"{url}: no article text could be extracted")
     meta = trafilatura.extract_metadata(html_text)
     title = (meta.title if meta and meta.title else body.split("\n", 1)[0])[:200]
+    body = article_text(body, title)  # the headline and byline apart from the first sentence
     publisher = (meta.sitename if meta and meta.sitename else urlparse(url).hostname) or "unknown"
     published = meta.date if meta and meta.date and re.match(r"^\d{4}-\d{2}-\d{2}$", meta.date) else ""
     companies = [c for c in entities.mentions(f"{title}\n{body}")]
@@ -118,7 +200,6 @@ def fetch_url(
         "published": published,
         "kind": "article",
         "companies": companies,
-        "deals": [],
     }
     text = (
         "---\n"

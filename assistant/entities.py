@@ -31,13 +31,14 @@ class Entity:
 class EntityTable:
     """Resolves any name or alias (case-insensitive) to one canonical company."""
 
-    def __init__(self, raw: dict) -> None:
+    def __init__(self, raw: dict, provisional: frozenset[str] = frozenset()) -> None:
         self.entities: dict[str, Entity] = {}
         self._by_key: dict[str, str] = {}
+        self.provisional = provisional  # names read from new reports, not (yet) in entities.yaml
         for name, spec in (raw or {}).items():
             spec = spec or {}
             kind = spec.get("kind", "")
-            if kind not in KINDS:
+            if kind not in KINDS and name not in provisional:
                 raise CorpusError(f"entities.yaml: {name}: kind {kind!r} is not one of {', '.join(KINDS)}")
             aliases = tuple(str(a) for a in spec.get("aliases") or ())
             products = tuple(str(a) for a in spec.get("products") or ())
@@ -67,6 +68,18 @@ class EntityTable:
         if raw is not None and not isinstance(raw, dict):
             raise CorpusError(f"{path}: expected a mapping of company name -> kind and aliases")
         return cls(raw or {})
+
+    def with_provisional(self, names: dict[str, str]) -> EntityTable:
+        """This table plus companies found in new reports (name -> guessed kind, or 'unknown')."""
+        extra = {n: k for n, k in names.items() if not self.resolve(n)}
+        if not extra:
+            return self
+        raw = {
+            e.name: {"kind": e.kind, "aliases": list(e.aliases), "products": list(e.products)}
+            for e in self.entities.values()
+        }
+        raw.update({name: {"kind": kind} for name, kind in extra.items()})
+        return EntityTable(raw, self.provisional | frozenset(extra))
 
     def resolve(self, name: str) -> str | None:
         """Canonical name for `name` or any of its aliases; None when unknown."""

@@ -27,3 +27,7 @@ class BackendError(AssistantError):
 
 class QuestionError(AssistantError):
     """The question is empty, too long, or otherwise unusable."""
+
+
+class AccessError(AssistantError):
+    """A request reaches for something it may not: a server path outside the import folder."""

@@ -1,7 +1,9 @@
-"""The notes' `deals:` ledger -> a networkx graph of supplier -> customer deals with evidence.
+"""The notes' `deals:` ledgers and the deals read from other documents -> one networkx graph of
+supplier -> customer deals with evidence.
 
-Entries from different notes about the same pair within a few months are one deal with several
-pieces of evidence; when those notes give different figures or dates, the deal carries a conflict.
+Entries from different notes about the same pair within a few weeks are one deal with several
+pieces of evidence, whatever their origin; when those notes give different figures or dates, the
+deal carries a conflict. Companies found only in new reports are nodes too (kind guessed or unknown).
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ class DealGraph:
     def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> DealGraph:
         """Build from the store's document table (each document's `deals` JSON travels with it)."""
         claims: dict[tuple[str, str], list[tuple[dict, Evidence]]] = {}
+        provisional = {
+            name: kind
+            for meta in documents.values()
+            for name, kind in json.loads(meta.get("new_companies") or "[]")
+            if not entities.resolve(name)
+        }
+        entities = entities.with_provisional(provisional)
         for doc_id, meta in sorted(documents.items()):
             for entry in json.loads(meta.get("deals") or "[]"):
                 supplier = entities.resolve(entry["supplier"]) or entry["supplier"]
@@ -55,6 +64,7 @@ class DealGraph:
                     entry["quote"],
                     start,
                     start + len(entry["quote"]),
+                    entry.get("origin") or "ledger",
                 )
                 claims.setdefault((supplier, customer), []).append((entry, evidence))
         graph = nx.MultiDiGraph()
@@ -147,6 +157,14 @@ class DealGraph:
                 return [(entry, ev) for entry, ev in data["claims"] if ev in deal.evidence]
         return []
 
+    def new_companies(self) -> list[tuple[str, str, list[Evidence]]]:
+        """(name, guessed kind, evidence naming it) for each company read from new reports only."""
+        out = []
+        for name in sorted(self.entities.provisional):
+            evidence = {ev for d in self.deals_of({name}) for ev in d.evidence}
+            out.append((name, self.kind(name) or "unknown", sorted(evidence, key=lambda e: (e.doc_id, e.start))))
+        return out
+
     def companies(self, kind: str | None = None) -> list[str]:
         return sorted(n for n, d in self.graph.nodes(data=True) if kind is None or d.get("kind") == kind)
 
@@ -164,7 +182,7 @@ def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Eviden
         for group in groups:
             first = _day(group[0][0].get("announced") or group[0][1].published)
             near = day is not None and first is not None and abs((day - first).days) <= SAME_DEAL_DAYS
-            if near and max(textmatch.jaccard(item[0]["resource"], e["resource"]) for e, _ in group) >= SAME_RESOURCE:
+            if near and any(_same_resource(item[0], e) for e, _ in group):
                 home = group
                 break
         if home is None:
@@ -172,6 +190,15 @@ def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Eviden
         else:
             home.append(item)
     return groups
+
+
+def _same_resource(a: dict, b: dict) -> bool:
+    """Two entries' resources are one deal's: enough shared words, or, when either was read from the
+    text (a short phrase like "GPUs"), any shared word or no resource named at all."""
+    overlap = textmatch.jaccard(a["resource"], b["resource"])
+    if "extracted" in (a.get("origin"), b.get("origin")):
+        return overlap > 0 or not a["resource"] or not b["resource"]
+    return overlap >= SAME_RESOURCE
 
 
 def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> Deal:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant import sentences
+from assistant import review, sentences
 from assistant.corpus import corpus_files, load_corpus
 from assistant.store import Store
 from assistant.types import Document, IngestReport
@@ -70,6 +70,8 @@ def _metadata(chunk: Chunk) -> dict:
     if chunk.index == 0:
         # The deal ledger travels with the document, so every reader of the store can build the graph.
         meta["deals"] = json.dumps([{**d.__dict__, "start": doc.body.find(d.quote)} for d in doc.deals])
+        if doc.new_companies:
+            meta["new_companies"] = json.dumps(doc.new_companies)
     return meta
 
 
@@ -150,6 +152,7 @@ def _ingest_locked(
 
     began = time.perf_counter()
     docs, errors = load_corpus(corpus_dir)
+    docs = review.complete(docs, corpus_dir)  # deals read from the text of documents without a ledger
     present = {p.relative_to(corpus_dir).as_posix() for p in corpus_files(corpus_dir)}
     target_name = f"{store.settings.collection}_{int(time.time() * 1000)}" if rebuild else None
     collection = store.collection(target_name)

@@ -67,27 +67,42 @@ def title_of(body: str, fallback: str) -> str:
 
 
 class _TextOfHtml(HTMLParser):
-    SKIP = {"script", "style", "nav", "header", "footer", "aside", "noscript", "form"}
+    SKIP = {"script", "style", "nav", "header", "footer", "aside", "noscript", "form", "figure", "template"}
     BLOCK = {"p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "tr"}
+    HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+    VOID = {"br", "img", "meta", "link", "input", "hr", "source", "wbr", "col", "area", "base", "embed"}
+    # Page furniture marked by class or id: advertisements, promotions, sign-up and cookie boxes.
+    FURNITURE = re.compile(
+        r"(?:^|[\s_-])(?:ads?|advert\w*|promo\w*|sponsor\w*|newsletter|cookie\w*|banner|share|social)(?:$|[\s_-])", re.I
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.title = ""
-        self._skip = 0
+        self._skipping: list[str] = []  # open tags inside a skipped element
         self._in_title = False
 
     def handle_starttag(self, tag: str, attrs) -> None:
-        if tag in self.SKIP:
-            self._skip += 1
+        if tag in self.VOID:
+            if tag == "br" and not self._skipping:
+                self.parts.append("\n")
+            return
+        marks = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
+        if self._skipping or tag in self.SKIP or (marks and self.FURNITURE.search(marks)):
+            self._skipping.append(tag)
         elif tag == "title":
             self._in_title = True
+        elif tag in self.HEADINGS:
+            self.parts.append("\n# ")  # a headline is a line of its own, never part of a body sentence
         elif tag in self.BLOCK:
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIP and self._skip:
-            self._skip -= 1
+        if self._skipping:
+            if tag in self._skipping:
+                while self._skipping and self._skipping.pop() != tag:
+                    pass
         elif tag == "title":
             self._in_title = False
         elif tag in self.BLOCK:
@@ -96,18 +111,45 @@ class _TextOfHtml(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title += data
-        elif not self._skip:
-            self.parts.append(data)
+        elif not self._skipping:
+            self.parts.append(" ".join(data.split("\n")))  # line breaks inside a paragraph are spaces
 
 
 def html_text(markup: str) -> str:
-    """Readable text of an HTML page: title first, scripts and navigation dropped."""
+    """Readable text of an HTML page: title first, scripts and navigation dropped, headlines on their own."""
     parser = _TextOfHtml()
     parser.feed(markup)
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).splitlines()]
-    text = "\n\n".join(line for line in lines if line)
-    title = " ".join(parser.title.split())
-    return f"# {html.unescape(title)}\n\n{text}" if title else text
+    title = html.unescape(" ".join(parser.title.split()))
+    text = article_text("".join(parser.parts), title)
+    return f"# {title}\n\n{text}" if title else text
+
+
+# A byline or dateline: "By Jane Roe", "Published 4 March 2026", "SAN FRANCISCO, 4 March 2026".
+_BYLINE = re.compile(
+    r"^(?:by|written by|reporting by|words by|published|updated|posted|last updated)\b.{0,80}$"
+    r"|^[A-Z][A-Z .'-]{2,40},\s*(?:\d{1,2}\s+[A-Za-z]+|[A-Za-z]+\s+\d{1,2},?)\s+\d{4}$",
+    re.IGNORECASE,
+)
+
+
+def article_text(text: str, title: str = "") -> str:
+    """An article's lines -> paragraphs separated by blank lines, so no headline, subhead or byline is
+    glued to the sentence after it: bylines and datelines are dropped, a line repeating the title is
+    dropped, and short lines without a full stop become headings.
+
+    >>> article_text("Lambda signs deal\\nBy Jo Roe\\nLambda agreed to supply Zephyr.", "Lambda signs deal")
+    'Lambda agreed to supply Zephyr.'
+    """
+    key = " ".join(title.lower().split()).rstrip(" .")
+    out = []
+    for raw in text.splitlines():
+        line = " ".join(raw.split())
+        bare = line.lstrip("#").strip()
+        if not bare or (key and bare.lower().rstrip(" .") == key) or _BYLINE.match(bare):
+            continue
+        heading = line.startswith("#") or (len(bare.split()) <= 14 and not re.search(r"[.!?:;\"”)]$", bare))
+        out.append(f"## {bare}" if heading else line)
+    return "\n\n".join(out)
 
 
 def _pdf_text(data: bytes, name: str) -> str:

@@ -129,7 +129,8 @@ def _compose(
     for deal in sorted(deals, key=lambda d: (getattr(d, by) if by != "pair" else d.supplier, d.announced or "")):
         shown = [e for e in deal.evidence if not since or (e.published or "") > since] or list(deal.evidence)
         main = _consensus(shown)
-        others = "".join(cite(e) for e in shown if e.quote != main.quote)
+        marks = [cite(e) + machine_read(e) for e in [main, *(e for e in shown if e.quote != main.quote)]]
+        cited = (" " if any(m.endswith(")") for m in marks[:-1]) else "").join(marks)
         name = (
             deal.customer
             if by == "customer"
@@ -139,7 +140,7 @@ def _compose(
         )
         status = "" if deal.status in ("announced", "operational") else f" ({deal.status})"
         undated = " (undated source)" if main.published is None else ""
-        lines.append(f"- {name}{status}: {_bare(main.quote)} {cite(main)}{others}{undated}.")
+        lines.append(f"- {name}{status}: {_bare(main.quote)} {cited}{undated}.")
         for attribute, sides in graph.conflicts(deal):
             lines.append(conflict_line(attribute, sides, cite))
             conflicts.append(
@@ -219,19 +220,25 @@ def _evidence_passage(ev: Evidence) -> Passage:
 
 
 def _consensus(evidence: list[Evidence]) -> Evidence:
-    """The evidence whose figures most other outlets share; the latest among equals."""
+    """The evidence whose figures most other outlets share; reviewed before machine-read, then the latest."""
 
     def agreement(ev: Evidence) -> int:
         mine = set(headline_figures(ev.quote).items())
         return sum(1 for other in evidence if other is not ev and mine & set(headline_figures(other.quote).items()))
 
-    return max(reversed(evidence), key=agreement)
+    # A reviewed quote leads a machine-read one that agrees as much.
+    return max(reversed(evidence), key=lambda ev: (agreement(ev), ev.origin == "ledger"))
 
 
 def conflict_line(attribute: str, sides: list[Evidence], cite) -> str:
     """'- Sources differ on the figures: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
-    claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}" for e in sides)
+    claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}{machine_read(e)}" for e in sides)
     return f"- Sources differ on the {attribute}: {claims}."
+
+
+def machine_read(ev: Evidence) -> str:
+    """' (read from the text)' after a quote no person has reviewed as a deal yet."""
+    return " (read from the text)" if ev.origin == "extracted" else ""
 
 
 def _mentions_product(deal: Deal, products: list[str]) -> bool:

@@ -9,6 +9,8 @@ from dataclasses import asdict
 
 from assistant.types import Answer, Citation, Deal
 
+ORIGIN_LABELS = {"ledger": "reviewed", "extracted": "read from the text"}
+
 
 def date_label(published: str | None) -> str:
     return published or "undated"
@@ -32,7 +34,7 @@ def answer_text(answer: Answer, show_search: bool = True) -> str:
 
 
 def deals_table(deals: list[Deal]) -> str:
-    rows = [("supplier", "customer", "announced", "status", "resource", "sources")]
+    rows = [("supplier", "customer", "announced", "status", "resource", "sources", "origin")]
     for d in deals:
         rows.append(
             (
@@ -42,6 +44,7 @@ def deals_table(deals: list[Deal]) -> str:
                 d.status,
                 _short(d.resource, 50),
                 ", ".join(sorted({e.publisher for e in d.evidence})),
+                ORIGIN_LABELS.get(d.origin, d.origin),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -54,7 +57,7 @@ def deals_csv(deals: list[Deal]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes"]
+        ["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes", "origin"]
     )
     for d in deals:
         writer.writerow(
@@ -68,6 +71,7 @@ def deals_csv(deals: list[Deal]) -> str:
                 " | ".join(e.publisher for e in d.evidence),
                 " | ".join(e.url for e in d.evidence),
                 " | ".join(e.quote for e in d.evidence),
+                d.origin,
             ]
         )
     return out.getvalue()
@@ -75,6 +79,32 @@ def deals_csv(deals: list[Deal]) -> str:
 
 def deals_json(deals: list[Deal]) -> str:
     return json.dumps([asdict(d) for d in deals], indent=2, ensure_ascii=False)
+
+
+def extracted_list(entries: list[dict]) -> str:
+    """Machine-read deals for review: id, pair, where, and the quote word for word."""
+    if not entries:
+        return "No machine-read deals: every indexed deal comes from a reviewed ledger."
+    blocks = []
+    for e in entries:
+        facts = ", ".join(x for x in (e.get("scale"), e.get("announced"), e.get("status")) if x)
+        blocks.append(
+            f"{e['id']}  {e['supplier']} -> {e['customer']}"
+            + (f"  ({facts})" if facts else "")
+            + f"\n    {e['doc_id']}: {e.get('title', '')}\n    “{e['quote']}”"
+        )
+    return "\n".join(blocks) + "\n\nAccept one with: assistant deals --accept ID"
+
+
+def companies_list(rows: list[tuple[str, str, int]], new_only: bool) -> str:
+    """(name, kind, deals) rows; new companies are those read from reports but not in entities.yaml."""
+    if not rows:
+        return "No new companies: every party of every deal is in entities.yaml." if new_only else "No companies."
+    width = max(len(name) for name, _, _ in rows)
+    lines = [f"{name.ljust(width)}  {kind:<11}  {count} deal(s)" for name, kind, count in rows]
+    if new_only:
+        lines.append("\nRead from new reports; add them to corpus/entities.yaml to make them permanent.")
+    return "\n".join(lines)
 
 
 def _short(text: str, limit: int) -> str:

@@ -11,6 +11,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -18,11 +19,26 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from assistant import render
-from assistant.errors import AssistantError, ConfigError, CorpusError, NotIndexedError, QuestionError, StoreError
+from assistant.errors import (
+    AccessError,
+    AssistantError,
+    ConfigError,
+    CorpusError,
+    NotIndexedError,
+    QuestionError,
+    StoreError,
+)
 from assistant.types import Answer, TextDelta
 
 MODELS = ("assistant", "assistant-extractive")
-_STATUS = {QuestionError: 400, ConfigError: 400, CorpusError: 422, NotIndexedError: 503, StoreError: 503}
+_STATUS = {
+    QuestionError: 400,
+    ConfigError: 400,
+    AccessError: 403,
+    CorpusError: 422,
+    NotIndexedError: 503,
+    StoreError: 503,
+}
 
 
 class Message(BaseModel):
@@ -174,8 +190,20 @@ def build_api(assistant, extractive=None) -> FastAPI:
         customer: str | None = None,
         as_of: str | None = Query(None),
         status: str | None = None,
+        origin: str | None = None,
     ) -> list[dict]:
-        return [d.to_dict() for d in assistant.deals(supplier=supplier, customer=customer, as_of=as_of, status=status)]
+        found = assistant.deals(supplier=supplier, customer=customer, as_of=as_of, status=status, origin=origin)
+        return [d.to_dict() for d in found]
+
+    @app.get("/api/deals/extracted", dependencies=guard)
+    def extracted_deals() -> list[dict]:
+        """Machine-read deals awaiting review, each with its id and quote."""
+        return assistant.extracted_deals()
+
+    @app.post("/api/deals/{deal_id}/accept", dependencies=guard)
+    def accept_deal(deal_id: str) -> dict:
+        """Mark a machine-read deal as reviewed (written next to its source, kept across rebuilds)."""
+        return {"accepted": deal_id, "review_file": assistant.accept_deal(deal_id)}
 
     @app.get("/api/sources", dependencies=guard)
     def sources() -> list[dict]:
@@ -184,26 +212,46 @@ def build_api(assistant, extractive=None) -> FastAPI:
     @app.post("/api/ingest", dependencies=guard)
     def ingest(body: IngestRequest) -> dict:
         """Add server paths and web pages to the corpus, then index what changed."""
-        from pathlib import Path
+        from assistant.corpus_add import add_files, confine, fetch_url
 
-        from assistant.corpus_add import add_files, fetch_url
-
-        added = [str(p) for p in add_files([Path(p) for p in body.paths], settings.corpus_dir)]
+        # Paths are read on the server: only inside the configured import folder (none when unset).
+        paths = [confine(p, settings.import_dir) for p in body.paths]
+        warnings: list[str] = []
+        added = [str(p) for p in add_files(paths, settings.corpus_dir, warnings.append)]
         for url in body.urls:
             added.append(str(fetch_url(url, settings.corpus_dir, assistant.entities, settings.allow_private_urls)))
-        return {"added_files": added, **assistant.ingest(rebuild=body.rebuild).to_dict()}
+        report = assistant.ingest(rebuild=body.rebuild)
+        _refuse_unindexed(assistant, [Path(p) for p in added], report, settings.corpus_dir)
+        return {"added_files": added, "warnings": warnings, **report.to_dict()}
 
     @app.post("/api/upload", dependencies=guard)
     async def upload(file: UploadFile = File(...)) -> dict:
         """Upload a .md, .txt, .html or .pdf file; it is saved into the corpus and indexed."""
-        from assistant.corpus_add import save_upload
+        from assistant.corpus_add import add_upload
 
         limit = settings.max_upload_mb * 1024 * 1024
         data = await file.read(limit + 1)
-        path = save_upload(file.filename or "upload", data, settings.corpus_dir, limit)
-        return {"added_files": [str(path)], **assistant.ingest().to_dict()}
+        # A file that cannot be indexed is refused (422 with the reason) before anything is written.
+        path, warnings = add_upload(file.filename or "upload", data, settings.corpus_dir, limit)
+        report = assistant.ingest()
+        _refuse_unindexed(assistant, [path], report, settings.corpus_dir)
+        return {"added_files": [str(path)], "warnings": warnings, **report.to_dict()}
 
     return app
+
+
+def _refuse_unindexed(assistant, paths: list[Path], report, corpus_dir: Path) -> None:
+    """A newly added file the ingest could not index, or that displaced a source it duplicates, is removed
+    (and the index brought back), and the request fails with the reason (422): it must not haunt every
+    later ingest."""
+    root = Path(corpus_dir).resolve()
+    ids = [path.resolve().relative_to(root).as_posix() for path in paths]
+    reasons = [line for line in report.errors if any(doc_id in line for doc_id in ids)]
+    if reasons:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        assistant.ingest()
+        raise CorpusError(f"{', '.join(ids)}: not indexed, and not kept: {reasons[0]}")
 
 
 def _keep_current(assistant, extractive) -> None:

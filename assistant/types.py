@@ -41,6 +41,7 @@ class Document:
     deals: tuple[DealEntry, ...]
     body: str
     content_hash: str
+    new_companies: tuple[tuple[str, str], ...] = ()  # (name, guessed kind) of parties not in entities.yaml
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,7 @@ class Evidence:
     quote: str
     start: int
     end: int
+    origin: str = "ledger"  # "extracted" when the quote was read from the text, not written in a ledger
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class Plan:
     threshold: tuple[str, float] | None = None  # ("GW", 1.0) for "deals over 1 GW"
     confidence: float = 0.0  # how sure the intent reading is (0..1)
     reader: str = "rules"  # what produced the intent: "examples" (meaning) or "rules" (fallback)
+    excluded_kinds: tuple[str, ...] = ()  # company kinds left out ("besides the hyperscalers")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -175,7 +178,18 @@ INTENTS: tuple[str, ...] = (
     "article",
     "out_of_scope",
 )
-ATTRIBUTES: tuple[str, ...] = ("", "amount", "power", "chips", "date", "duration", "price", "status", "reason")
+ATTRIBUTES: tuple[str, ...] = (
+    "",
+    "amount",
+    "power",
+    "chips",
+    "date",
+    "duration",
+    "price",
+    "status",
+    "reason",
+    "size",  # the headline scale in whatever unit the sources give ("How big is it?")
+)
 
 
 @dataclass(frozen=True)
@@ -259,6 +273,7 @@ class Turn:
 
     question: str
     answer: Answer
+    plan: Plan | None = None  # the merged reading of this turn, when the answer carries none
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 # Left to right. A module may import any module in its own layer or to its left.
 LAYERS = [
     {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
-    {"entities", "readers", "corpus", "corpus_add"},
+    {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
-    {"retrieve"},
+    {"retrieve", "slots", "plan", "followup", "wording"},
     {"extractive", "citations", "graph", "relations", "llm"},
     {"answer"},
     {"condense", "chat"},
     {"api"},
     {"citecheck", "eval_report", "eval_starter"},
-    {"render", "ui_html", "graph_plot", "evaluate", "baselines", "ui", "server", "cli", "__main__", "__init__"},
+    {"render", "ui_html", "graph_plot", "evaluate", "plan_eval", "baselines", "ui", "server", "cli", "__main__", "__init__"},
 ]
 FRAMEWORKS = {
     "llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},

@@ -158,7 +158,7 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
     tmp_path,
     apps,
 ):
-    base = _env(ASSISTANT_CHROMA_URL=chroma.url, ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3")
+    base = _env(ASSISTANT_CHROMA_URL=chroma.origin, ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3")
     done = _cli("ingest", env=base | {"ASSISTANT_DATA_DIR": str(tmp_path / "writer")})
     assert done.returncode == 0, done.stderr
     replicas = [
