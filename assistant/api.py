@@ -9,7 +9,7 @@ from pathlib import Path
 
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
-from assistant.condense import Rewrite, rewrite
+from assistant.condense import Rewrite, condense, rewrite
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
@@ -105,6 +105,10 @@ class Assistant:
             rewritten = self.llm.condense(question, turns)
             if rewritten:
                 return Rewrite(rewritten)
+        if not self.settings.use_plan:
+            # Without the question plan, a follow-up is rewritten by the word rules alone.
+            previous = [t.answer.standalone_question for t in turns]
+            return Rewrite(condense(question, previous, self.entities) if turns else question)
         return rewrite(question, turns, self.entities, self.vectors)
 
     def _stream(

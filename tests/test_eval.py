@@ -273,3 +273,15 @@ def test_llm_judge_rates_cited_sentences_only_with_a_backend(assistant, index_di
     assert "LLM judge, share of cited sentences" in write_reports(result, tmp_path, [])[1].read_text()
     offline = score(q, answer, assistant.entities)
     assert offline["judge_supported"] is None and offline["citation_precision"] == 1.0
+
+
+def test_the_no_plan_ablation_rewrites_follow_ups_by_word_rules_alone(assistant):
+    from assistant.baselines import ablated
+
+    chat = assistant.chat()
+    chat.ask("Who supplies compute to Anthropic?")
+    assert assistant.rewrite("And to OpenAI?", chat.turns).plan is not None
+    with ablated(assistant, "no-plan"):
+        rewritten = assistant.rewrite("And to OpenAI?", chat.turns)
+    assert rewritten.plan is None and "OpenAI" in rewritten.standalone
+    assert assistant.settings.use_plan
