@@ -27,7 +27,11 @@ browser:
 	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } \
 	  || echo "note: chromium could not be installed; browser tests will be skipped"
 
+# Lint, format and type checks first, so a new warning fails CI like a failing test; then the tests and doctests.
 test: $(STAMP) browser
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy assistant
 	$(PY) -m pytest
 
 # Everything, including ingesting a generated 10,000-note corpus (about 20 minutes on 2 cores).

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant import citations, extractive
 from assistant.entities import EntityTable
 from assistant.retrieve import Filters, Retriever
 from assistant.types import Answer, Passage, TextDelta
+
+if TYPE_CHECKING:
+    from assistant.graph import DealGraph
 
 _ARTICLE = re.compile(r"\b(the|this|that) (article|piece|story)\b|\bthe information\b|\bcybercorsairs\b", re.I)
 _CAPITALISED = re.compile(r"(?<![\w.])([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)*)")
@@ -87,16 +91,31 @@ _QUESTION_WORDS = {
 }
 
 
+class Vectors(Protocol):
+    """Unit vectors for texts (assistant.embedding.SentenceVectors): one row per text, and one for a query."""
+
+    def __call__(self, texts: list[str]) -> Any: ...
+    def query(self, text: str) -> Any: ...
+
+
+class Model(Protocol):
+    """A language model drafter (assistant.llm.LLMDrafter): streams text, returns (draft or None, notice)."""
+
+    def stream_draft(
+        self, question: str, passages: list[Passage]
+    ) -> Generator[TextDelta, None, tuple[str | None, str]]: ...
+
+
 @dataclass
 class Context:
     """What one answer needs, built by the Assistant and passed down."""
 
     retriever: Retriever
-    vectors: object
+    vectors: Vectors
     entities: EntityTable
     top_k: int
-    llm: object | None = None  # an LLM drafter (assistant.llm.LLMDrafter) or None for extractive
-    graph: object | None = None  # assistant.graph.DealGraph or None
+    llm: Model | None = None  # None: the extractive answerer drafts
+    graph: DealGraph | None = None
 
 
 def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTable, text: str = "") -> list[str]:

@@ -6,6 +6,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
@@ -21,10 +22,12 @@ from assistant.types import Answer, IngestReport, TextDelta, Turn
 class Assistant:
     """A cited Q&A assistant over the corpus.
 
-    >>> assistant = Assistant()                         # ASSISTANT_* env / .env
-    >>> answer = assistant.ask("Who supplies compute to Anthropic?")
-    >>> answer.text, [c.url for c in answer.citations]
+    >>> assistant = Assistant()  # ASSISTANT_* env / .env  # doctest: +SKIP
+    >>> answer = assistant.ask("Who supplies compute to Anthropic?")  # doctest: +SKIP
+    >>> answer.text, [c.url for c in answer.citations]  # doctest: +SKIP
     """
+
+    retriever: Retriever
 
     def __init__(self, settings: Settings | None = None, *, build: bool = True, **overrides: object) -> None:
         """`build=False` skips building an empty index on first use (the caller will ingest)."""
@@ -83,7 +86,7 @@ class Assistant:
         search = clean_question(standalone, self.settings.max_question_chars) if standalone else question
         return self._stream(question, search, as_of=as_of, publisher=publisher, company=company, top_k=top_k)
 
-    def ask(self, question: str, **filters: str | None) -> Answer:
+    def ask(self, question: str, **filters: Any) -> Answer:
         """The answer to one question, with inline [n] citations; built on `stream`."""
         return final_answer(self.stream(question, **filters))
 

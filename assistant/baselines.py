@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 from assistant.answer import Context, stream_answer
 from assistant.extractive import cite_sentence
@@ -63,7 +64,7 @@ def baseline_stream(name: str, assistant, question: str, standalone: str) -> Ite
     """Answer events from baseline `name`; none of them uses the deal graph or conflict lines."""
     if name in ("dense", "bm25"):
         ctx = Context(
-            retriever=OneSidedRetriever(assistant.retriever, name),
+            retriever=cast(Retriever, OneSidedRetriever(assistant.retriever, name)),  # same interface, one half
             vectors=assistant.vectors,
             entities=assistant.entities,
             top_k=assistant.settings.top_k,

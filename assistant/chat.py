@@ -25,15 +25,16 @@ def final_answer(events: Iterator[TextDelta | Answer]) -> Answer:
 class Chat:
     """Keeps the turns; `ask` and `stream` behave like the Assistant's, with context carried over."""
 
-    def __init__(self, stream: Streamer, condense: Condenser, max_turns: int = 20) -> None:
+    HISTORY = 20  # turns a follow-up is condensed against
+
+    def __init__(self, stream: Streamer, condense: Condenser) -> None:
         self._stream = stream
         self._condense = condense
-        self.max_turns = max_turns
         self.turns: list[Turn] = []
 
     def stream(self, question: str, **options: object) -> Iterator[TextDelta | Answer]:
         """Options (as_of, top_k) apply to this turn only."""
-        condensed = self._condense(question, self.turns[-self.max_turns :])
+        condensed = self._condense(question, self.turns[-self.HISTORY :])
         rewrite = condensed if isinstance(condensed, Rewrite) else Rewrite(condensed)
         for event in self._stream(question, rewrite.standalone, **options):
             if isinstance(event, Answer):

@@ -26,7 +26,7 @@ def renumber(text: str, valid: int, mapping: dict[int, int] | None = None) -> tu
     """Renumber markers by first use; numbers outside 1..valid are removed."""
     mapping = {} if mapping is None else mapping
 
-    def swap(match: re.Match) -> str:
+    def swap(match: re.Match[str]) -> str:
         out = []
         for raw in re.split(r"\s*,\s*", match.group(1)):
             n = int(raw)
@@ -105,7 +105,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
     cited_companies = set(entities.mentions(cited)) | {c for n in numbers for c in entities.mentions(by_new[n].title)}
     strangers = [c for c in entities.mentions(claim) if c not in cited_companies]
     claim_vec = None
-    spans: dict[int, tuple[int, int]] = {}
+    spans: dict[int, tuple[float, tuple[int, int]]] = {}  # citation -> (closeness, best sentence)
     best_sim, best_overlap = 0.0, 0.0
     for n in numbers:
         text = by_new[n].text
@@ -128,7 +128,7 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
                 textmatch.overlap(claim, text[s:e]),
                 (s, e),
             )
-            for sim, (s, e) in zip(sims, candidates)
+            for sim, (s, e) in zip(sims, candidates, strict=True)
         ]
         score, sim, lap, span = max(scored)
         spans[n] = (score, span)

@@ -146,7 +146,7 @@ def check_url(url: str, allow_private: bool = False) -> str:
             infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         except OSError as exc:
             raise CorpusError(f"{url}: cannot resolve {parts.hostname}: {exc.strerror or exc}") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         if not allow_private and (
             address.is_private

@@ -30,11 +30,11 @@ _AS_OF = re.compile(
 _SINCE = re.compile(r"\b(?:since|after|from)\s+(?:" + _DATE + r")", re.I)
 
 
-def _iso(m: re.Match) -> str | None:
+def _iso(m: re.Match[str]) -> str | None:
     if m.group("iso"):
-        return m.group("iso")
+        return str(m.group("iso"))
     if m.group("y3"):
-        return m.group("y3")
+        return str(m.group("y3"))
     month_name, day, year = (
         (m.group("m1"), m.group("d1"), m.group("y1"))
         if m.group("y1")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from assistant.errors import ConfigError
 
@@ -72,8 +74,8 @@ def _onnx_embedding(path: Path):
     class OnnxMiniLM(BaseEmbedding):
         """MiniLM through ONNX Runtime: mean pooling over tokens, then unit length (as sentence-transformers)."""
 
-        _session: object = PrivateAttr()
-        _tokenizer: object = PrivateAttr()
+        _session: Any = PrivateAttr()
+        _tokenizer: Any = PrivateAttr()
 
         def __init__(self, **kwargs) -> None:
             super().__init__(model_name="all-MiniLM-L6-v2 (onnx)", embed_batch_size=32, **kwargs)
@@ -145,12 +147,12 @@ def load_embedder(name: str = "local", runtime: str = "auto"):
 class SentenceVectors:
     """Unit vectors for short texts, cached, so re-ranking the same passages twice embeds nothing."""
 
-    def __init__(self, embedder, limit: int = 50_000, known=None) -> None:
+    def __init__(self, embedder: Any, limit: int = 50_000, known: Callable[[], dict[str, Any]] | None = None) -> None:
         """`known()` returns vectors computed at ingest (text -> unit vector), consulted first."""
         self.embedder = embedder
         self.limit = limit
-        self.known = known or (lambda: {})
-        self._cache: dict[str, object] = {}
+        self.known: Callable[[], dict[str, Any]] = known or dict
+        self._cache: dict[str, Any] = {}
 
     def __call__(self, texts: list[str]):
         import numpy as np
@@ -162,7 +164,7 @@ class SentenceVectors:
                 self._cache.clear()
             vectors = np.asarray(self.embedder.get_text_embedding_batch(todo), dtype=np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
-            self._cache.update(zip(todo, vectors))
+            self._cache.update(zip(todo, vectors, strict=True))
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([known[t] if t in known else self._cache[t] for t in texts]).astype(np.float32, copy=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,7 +32,7 @@ class Entity:
 class EntityTable:
     """Resolves any name or alias (case-insensitive) to one canonical company."""
 
-    def __init__(self, raw: dict, provisional: frozenset[str] = frozenset()) -> None:
+    def __init__(self, raw: dict[str, Any], provisional: frozenset[str] = frozenset()) -> None:
         self.entities: dict[str, Entity] = {}
         self._by_key: dict[str, str] = {}
         self.provisional = provisional  # names read from new reports, not (yet) in entities.yaml
@@ -108,13 +109,6 @@ class EntityTable:
         """Product names in `text` (as written), e.g. "TPUs" in "Which labs use TPUs?"."""
         products = {_key(p) for e in self.entities.values() for p in e.products}
         return [text[s:e] for s, e, _ in self.spans(text) if _key(text[s:e]) in products]
-
-    def aliases_of(self, name: str) -> tuple[str, ...]:
-        canonical = self.resolve(name)
-        if not canonical:
-            return ()
-        entity = self.entities[canonical]
-        return (entity.name, *entity.aliases, *entity.products)
 
 
 def _key(name: str) -> str:

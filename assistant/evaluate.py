@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from assistant import citecheck
 from assistant.chat import final_answer
@@ -252,7 +253,7 @@ def summarise(records: list[dict], systems: list[str]) -> dict:
         return round(statistics.fmean(values), 1 if metric in ("words", "list_words") else 3) if values else None
 
     def block(rows: list[dict]) -> dict:
-        out: dict = {m: mean(rows, m) for m in METRICS}
+        out: dict[str, Any] = {m: mean(rows, m) for m in METRICS}
         latencies = sorted(r["metrics"]["latency_ms"] for r in rows)
         out["latency_p50_ms"] = round(latencies[len(latencies) // 2], 1) if latencies else None
         out["latency_p95_ms"] = (

@@ -14,7 +14,7 @@ from assistant.entities import EntityTable
 from assistant.types import Passage
 
 MAX_SENTENCES = 4
-MIN_SCORE = 0.3  # below this the best sentence does not answer the question (set on eval/dev.jsonl)
+MIN_SCORE = 0.3  # below this the best sentence does not answer the question (tuned on the dev split of the eval set)
 MIN_SCORE_ARTICLE = 0.2  # a question about "the article" already names its source
 KEEP_RATIO = 0.8
 
@@ -43,7 +43,7 @@ def rank_sentences(question: str, passages: list[Passage], vectors, entities: En
         return []
     sims = vectors([t for _, t, _ in raw]) @ vectors.query(question)
     ranked = []
-    for (i, text, start), sim in zip(raw, sims):
+    for (i, text, start), sim in zip(raw, sims, strict=True):
         named = frozenset(entities.mentions(text))
         entity = len(asked & named) / len(asked) if asked else 0.0
         figure = 1.0 if asked_figures & {v for _, v in textmatch.figures(text)} else 0.0

@@ -165,8 +165,8 @@ class DealGraph:
             out.append((name, self.kind(name) or "unknown", sorted(evidence, key=lambda e: (e.doc_id, e.start))))
         return out
 
-    def companies(self, kind: str | None = None) -> list[str]:
-        return sorted(n for n, d in self.graph.nodes(data=True) if kind is None or d.get("kind") == kind)
+    def companies(self) -> list[str]:
+        return sorted(self.graph.nodes)
 
     def kind(self, name: str) -> str | None:
         return self.graph.nodes[name].get("kind") if name in self.graph else None
@@ -204,7 +204,7 @@ def _same_resource(a: dict, b: dict) -> bool:
 def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> Deal:
     entries = [e for e, _ in group]
     latest = max(group, key=lambda it: (it[1].published or "", _STATUS_ORDER.index(it[0]["status"])))
-    announced = sorted(e.get("announced") for e in entries if e.get("announced"))
+    announced = sorted(str(e["announced"]) for e in entries if e.get("announced"))
     resource = Counter(e["resource"] for e in entries).most_common(1)[0][0]
     return Deal(
         supplier=supplier,

@@ -117,11 +117,11 @@ def _nodes(chunks: list[Chunk], by_text: dict) -> tuple[list, dict]:
     spans = [_spans(c) for c in chunks]
     title = by_text[chunks[0].doc.title]
     sentence_vectors: dict[tuple[str, int], object] = {}
-    for node, chunk, ss in zip(nodes, chunks, spans):
+    for node, chunk, ss in zip(nodes, chunks, spans, strict=True):
         own = [by_text[chunk.text[s:e]] for s, e in ss]
         mean = np.mean([title, *own], axis=0)
         node.embedding = (mean / (np.linalg.norm(mean) + 1e-12)).tolist()
-        for (s, _), vector in zip(ss, own):
+        for (s, _), vector in zip(ss, own, strict=True):
             sentence_vectors[(chunk.chunk_id, s)] = vector
     return nodes, sentence_vectors
 
@@ -167,7 +167,7 @@ def _ingest_locked(
         group = [(doc, chunk_document(doc)) for doc in changed[group_start : group_start + EMBED_GROUP]]
         # One embedding call for a group of documents: full batches, sorted by length.
         texts = list(dict.fromkeys(t for _, chunks in group for t in _texts_to_embed(chunks)))
-        by_text = dict(zip(texts, _embed_sorted(embedder, texts))) if texts else {}
+        by_text = dict(zip(texts, _embed_sorted(embedder, texts), strict=True)) if texts else {}
         for doc, chunks in group:
             embedded += _store_document(
                 store, collection, vectors, sentence_store, doc, chunks, by_text, doc.doc_id in existing

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 from assistant.citations import renumber
 from assistant.settings import Settings
 from assistant.types import Passage, TextDelta, Turn
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 SYSTEM_PROMPT = """You answer questions about AI compute supply deals (who supplies GPUs, TPUs, Trainium, \
 cloud capacity, data centres or power to whom, how much, since when) using only the numbered sources \
@@ -45,11 +49,8 @@ def sources_block(passages: list[Passage]) -> str:
     return "<sources>\n" + "\n\n".join(parts) + "\n</sources>"
 
 
-def messages_for(question: str, passages: list[Passage], graph_facts: str = "") -> list[dict]:
-    user = sources_block(passages)
-    if graph_facts:
-        user += f"\n\nDeal ledger entries (already cited with the same numbers):\n{graph_facts}"
-    user += f"\n\nQuestion: {question}"
+def messages_for(question: str, passages: list[Passage]) -> list[ChatCompletionMessageParam]:
+    user = f"{sources_block(passages)}\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -102,7 +103,9 @@ class LLMDrafter:
             max_retries=1,
         )
 
-    def stream_draft(self, question: str, passages: list[Passage], graph_draft=None) -> Iterator[TextDelta]:
+    def stream_draft(
+        self, question: str, passages: list[Passage]
+    ) -> Generator[TextDelta, None, tuple[str | None, str]]:
         """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice)."""
         started = time.monotonic()
         live = LiveRenumber(len(passages))
@@ -138,7 +141,7 @@ class LLMDrafter:
 
     def condense(self, question: str, turns: list[Turn]) -> str | None:
         """The follow-up rewritten by the model, or None to let the offline rules do it."""
-        history = []
+        history: list[ChatCompletionMessageParam] = []
         for turn in turns[-4:]:
             history += [
                 {"role": "user", "content": turn.question},

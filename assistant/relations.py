@@ -26,8 +26,14 @@ _KIND_WORDS = {
     "chipmakers": "chipmaker",
     "investors": "investor",
 }
-_SUPPLY = r"(?:suppl(?:y|ies|ied)|provid(?:e|es|ed)|sell(?:s)?|sold|leas(?:e|es|ed)|rent(?:s|ed)? out|serv(?:e|es|ed)|power(?:s|ed)?|deliver(?:s|ed)?)"
-_BUY = r"(?:use[sd]?|buy[s]?|bought|rent(?:s|ed)?|leas(?:e|es|ed)|get[s]?|got|sign(?:s|ed)? with|depend(?:s)? on|rel(?:y|ies) on|train(?:s)? on)"
+_SUPPLY = (
+    r"(?:suppl(?:y|ies|ied)|provid(?:e|es|ed)|sell(?:s)?|sold|leas(?:e|es|ed)|rent(?:s|ed)? out|serv(?:e|es|ed)"
+    r"|power(?:s|ed)?|deliver(?:s|ed)?)"
+)
+_BUY = (
+    r"(?:use[sd]?|buy[s]?|bought|rent(?:s|ed)?|leas(?:e|es|ed)|get[s]?|got|sign(?:s|ed)? with|depend(?:s)? on"
+    r"|rel(?:y|ies) on|train(?:s)? on)"
+)
 _WHO = r"(?:who|which (?:companies|company|firms|suppliers|providers|customers|(?P<kind>\w+)))"
 
 _SUPPLIERS_OF = [
@@ -139,8 +145,8 @@ def _compose(
             else f"{deal.supplier} to {deal.customer}"
         )
         status = "" if deal.status in ("announced", "operational") else f" ({deal.status})"
-        undated = " (undated source)" if main.published is None else ""
-        lines.append(f"- {name}{status}: {_bare(main.quote)} {cited}{undated}.")
+        no_date = " (undated source)" if main.published is None else ""
+        lines.append(f"- {name}{status}: {_bare(main.quote)} {cited}{no_date}.")
         for attribute, sides in graph.conflicts(deal):
             lines.append(conflict_line(attribute, sides, cite))
             conflicts.append(

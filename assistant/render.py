@@ -18,7 +18,8 @@ def date_label(published: str | None) -> str:
 
 def citation_line(c: Citation) -> str:
     badge = "" if c.verified else " (unverified)"
-    return f"[{c.number}] {c.publisher}, {date_label(c.published)}: {c.title}{badge}\n    {c.url or c.doc_id}\n    “{c.quote.strip()}”"
+    head = f"[{c.number}] {c.publisher}, {date_label(c.published)}: {c.title}{badge}"
+    return f"{head}\n    {c.url or c.doc_id}\n    “{c.quote.strip()}”"
 
 
 def answer_text(answer: Answer, show_search: bool = True) -> str:
@@ -48,7 +49,7 @@ def deals_table(deals: list[Deal]) -> str:
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

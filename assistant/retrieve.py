@@ -35,10 +35,8 @@ class Filters:
 
     companies: tuple[str, ...] = ()
     publisher: str | None = None
-    after: str | None = None
     before: str | None = None
     kinds: tuple[str, ...] = ()
-    doc_ids: tuple[str, ...] = ()
 
     def admits(self, meta: dict) -> bool:
         published = meta.get("published") or ""
@@ -46,16 +44,12 @@ class Filters:
             return False
         if self.publisher and self.publisher.lower() not in (meta.get("publisher") or "").lower():
             return False
-        if published and self.after and published < self.after:
-            return False
         if published and self.before and published[: len(self.before)] > self.before:
             return False
-        if self.kinds and meta.get("kind") not in self.kinds:
-            return False
-        return not self.doc_ids or meta.get("doc_id") in self.doc_ids
+        return not self.kinds or meta.get("kind") in self.kinds
 
     def __bool__(self) -> bool:
-        return any((self.companies, self.publisher, self.after, self.before, self.kinds, self.doc_ids))
+        return any((self.companies, self.publisher, self.before, self.kinds))
 
 
 @dataclass
@@ -338,13 +332,14 @@ class Retriever:
     def _fusion(self, k: int, meta_filters, allowed: list[str] | None):
         from llama_index.core.llms import MockLLM
         from llama_index.core.retrievers import QueryFusionRetriever
+        from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
 
         vector_kwargs: dict = {"similarity_top_k": k * 2}
         if meta_filters is not None:
             vector_kwargs["filters"] = meta_filters
         return QueryFusionRetriever(
             [self._index.as_retriever(**vector_kwargs), _lexical_retriever_class()(self._lexical, k * 2, allowed)],
-            mode="reciprocal_rerank",
+            mode=FUSION_MODES.RECIPROCAL_RANK,
             similarity_top_k=k,
             num_queries=1,
             use_async=False,

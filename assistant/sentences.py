@@ -1,12 +1,14 @@
 """Text -> sentence spans with exact offsets, so every quote can point back into its source.
 
->>> [text[s:e] for s, e in spans(text := "AWS built Rainier. It holds 500,000 chips.")]
+>>> text = "AWS built Rainier. It holds 500,000 chips."
+>>> [text[s:e] for s, e in spans(text)]
 ['AWS built Rainier.', 'It holds 500,000 chips.']
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 # A sentence ends at . ! or ? (optionally followed by a closing quote or bracket) and whitespace,
 # unless the word before the stop is a known abbreviation or a single capital ("U.S.", "Inc.").
@@ -59,11 +61,7 @@ def spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def split(text: str) -> list[str]:
-    return [text[s:e] for s, e in spans(text)]
-
-
-def _blocks(text: str):
+def _blocks(text: str) -> Iterator[tuple[int, int]]:
     """Lines grouped into paragraphs; a heading or list item is a block of its own."""
     start = None
     pos = 0

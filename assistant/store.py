@@ -111,11 +111,11 @@ class Store:
     def reopen(self) -> None:
         """A fresh client. Collections taken from the old one keep working until they are dropped."""
         if self.embedded:
-            from chromadb.api.shared_system_client import SharedSystemClient  # type: ignore[import-not-found]
+            from chromadb.api.shared_system_client import SharedSystemClient
 
             # Chroma shares one in-memory system per folder within a process; forget it so the next
             # client loads the folder from disk (objects still holding the old system keep it).
-            identifier = getattr(self.client, "_identifier", None)
+            identifier = str(getattr(self.client, "_identifier", ""))
             SharedSystemClient._identifier_to_system.pop(identifier, None)
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
         self.client = open_client(self.settings)
@@ -209,7 +209,7 @@ class Store:
         for other in self._guard(self.client.list_collections):
             other_name = other.name if hasattr(other, "name") else str(other)
             if other_name not in keep and (other_name == prefix or other_name.startswith(prefix + "_")):
-                self._guard(lambda: self.client.delete_collection(other_name))
+                self._guard(lambda name=other_name: self.client.delete_collection(name))
 
     def touch(self, changed: list[str] | None = None, **extra: object) -> None:
         """Record an ingest on the active collection."""
@@ -267,8 +267,10 @@ class Store:
             return {}
         where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
         got = self._guard(lambda: self.sentences(chunk_collection).get(where=where, include=["embeddings"]))
-        out = {}
-        for sid, vector in zip(got["ids"], got["embeddings"] if got["embeddings"] is not None else []):
+        out: dict[tuple[str, int], list[float]] = {}
+        if got["embeddings"] is None:
+            return out
+        for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
             chunk_id, _, start = sid.rpartition("@")
             out[(chunk_id, int(start))] = vector
         return out
@@ -277,8 +279,9 @@ class Store:
         col = collection or self.collection()
         sentences = self.sentences(col.name)
         for doc_id in doc_ids:
-            self._guard(lambda: col.delete(where={"doc_id": doc_id}))
-            self._guard(lambda: sentences.delete(where={"doc_id": doc_id}))
+            where = {"doc_id": doc_id}
+            self._guard(lambda where=where: col.delete(where=where))
+            self._guard(lambda where=where: sentences.delete(where=where))
 
     def records(self, collection=None, doc_ids: list[str] | None = None) -> dict:
         """Every chunk's id, text and metadata (for the lexical index and the sources list), or those of `doc_ids`."""

@@ -1,7 +1,7 @@
 """Lexical pieces shared by the answerers and the verifier: content words and normalised figures.
 
->>> figures("Google pays $0.92 billion a month for 110,000 GPUs")
-{('usd', 920000000.0), ('n', 110000.0)}
+>>> sorted(figures("Google pays $0.92 billion a month for 110,000 GPUs"))
+[('n', 110000.0), ('usd', 920000000.0)]
 """
 
 from __future__ import annotations

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import Any
 
-Status = Literal["rumored", "reported", "announced", "operational", "stalled", "ended", "denied"]
 STATUSES: tuple[str, ...] = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 KINDS_OF_SOURCE: tuple[str, ...] = ("report", "press-release", "filing", "analysis", "article", "document")
 DEAL_TYPES: tuple[str, ...] = ("compute", "investment", "financing", "backstop")
@@ -157,7 +156,9 @@ class Plan:
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Plan:
-        fields = {k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in cls.__dataclass_fields__}
+        fields: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in record.items() if k in cls.__dataclass_fields__
+        }
         return cls(**fields)
 
 

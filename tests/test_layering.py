@@ -15,7 +15,19 @@ LAYERS = [
     {"condense", "chat"},
     {"api"},
     {"citecheck", "eval_report", "eval_starter"},
-    {"render", "ui_html", "graph_plot", "evaluate", "plan_eval", "baselines", "ui", "server", "cli", "__main__", "__init__"},
+    {
+        "render",
+        "ui_html",
+        "graph_plot",
+        "evaluate",
+        "plan_eval",
+        "baselines",
+        "ui",
+        "server",
+        "cli",
+        "__main__",
+        "__init__",
+    },
 ]
 FRAMEWORKS = {
     "llama_index": {"ingest", "retrieve", "embedding", "store", "evaluate", "baselines"},

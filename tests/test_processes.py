@@ -12,7 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import free_port, write_note
+from conftest import write_note
+from harness import free_port, run_cli, subprocess_env, wait_for
 from test_reliability import chroma  # noqa: F401  (the `chroma run` fixture)
 
 from assistant.api import Assistant
@@ -20,18 +21,6 @@ from assistant.settings import Settings
 from assistant.store import Store
 
 QUESTION = "What will Nvidia lease to Anthropic?"
-
-
-def _env(**extra: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(extra)
-    return env
-
-
-def _cli(*args: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], capture_output=True, text=True, env=env, timeout=300
-    )
 
 
 def _note(folder: Path, name: str, site: str) -> Path:
@@ -73,19 +62,15 @@ class App:
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"{}")
 
+    def ready(self) -> bool:
+        try:
+            status, body = self.call("/v1/models")
+        except OSError:
+            return False
+        return status == 200 and bool(body.get("ready"))
+
     def wait_ready(self, seconds: float = 180) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"app exited: {self.log.read_text()}")
-            try:
-                status, body = self.call("/v1/models")
-                if status == 200 and body.get("ready"):
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        pytest.fail(f"app not ready within {seconds} s: {self.log.read_text()}")
+        wait_for(f"the app on port {self.port} (assistant serve)", self.ready, seconds, self.proc, self.log)
 
     def cited(self, question: str = QUESTION) -> set[str]:
         status, body = self.call("/api/ask", {"question": question})
@@ -103,11 +88,8 @@ class App:
 
     def wait_until_known(self, doc_id: str, seconds: float = 30) -> float:
         began = time.monotonic()
-        while time.monotonic() - began < seconds:
-            if self.knows(doc_id):
-                return time.monotonic() - began
-            time.sleep(0.2)
-        pytest.fail(f"{doc_id} never fully answerable on port {self.port}")
+        wait_for(f"{doc_id} answerable on port {self.port}", lambda: self.knows(doc_id), seconds, interval=0.2)
+        return time.monotonic() - began
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -125,14 +107,16 @@ def apps():
 
 def test_app_on_an_embedded_store_answers_from_files_ingested_by_other_processes(small_corpus, tmp_path, apps):
     data = tmp_path / "data"
-    env = _env(ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3")
+    env = subprocess_env(
+        ASSISTANT_DATA_DIR=str(data), ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3"
+    )
     app = App(env, tmp_path / "app.log")
     apps.append(app)
     app.wait_ready()
     assert "added/quokka.md" not in app.cited()
 
     # `assistant ingest FILE` from a second terminal: handed to the running app, its store keeps one writer.
-    done = _cli(
+    done = run_cli(
         "ingest",
         str(_note(tmp_path / "inbox", "quokka.md", "Quokka Park")),
         env=env | {"ASSISTANT_PORT": str(app.port)},
@@ -142,7 +126,7 @@ def test_app_on_an_embedded_store_answers_from_files_ingested_by_other_processes
     assert app.knows("added/quokka.md")
 
     # A process that writes the folder itself (no server on its configured port): the app reopens its client.
-    done = _cli("ingest", "--local", str(_note(tmp_path / "inbox", "wombat.md", "Wombat Flats")), env=env)
+    done = run_cli("ingest", "--local", str(_note(tmp_path / "inbox", "wombat.md", "Wombat Flats")), env=env)
     assert done.returncode == 0, done.stderr
     assert "through the running app" not in done.stdout
     app.wait_until_known("added/wombat.md", seconds=20)
@@ -158,8 +142,10 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
     tmp_path,
     apps,
 ):
-    base = _env(ASSISTANT_CHROMA_URL=chroma.origin, ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3")
-    done = _cli("ingest", env=base | {"ASSISTANT_DATA_DIR": str(tmp_path / "writer")})
+    base = subprocess_env(
+        ASSISTANT_CHROMA_URL=chroma.origin, ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_WATCH_INTERVAL="0.3"
+    )
+    done = run_cli("ingest", env=base | {"ASSISTANT_DATA_DIR": str(tmp_path / "writer")})
     assert done.returncode == 0, done.stderr
     replicas = [
         App(base | {"ASSISTANT_DATA_DIR": str(tmp_path / f"replica{i}")}, tmp_path / f"app{i}.log") for i in (1, 2)
@@ -170,7 +156,7 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
         assert "added/quokka.md" not in app.cited()
 
     note = _note(tmp_path / "inbox", "quokka.md", "Quokka Park")
-    done = _cli(
+    done = run_cli(
         "ingest",
         str(note),
         env=base | {"ASSISTANT_DATA_DIR": str(tmp_path / "writer"), "ASSISTANT_PORT": str(free_port())},
@@ -184,16 +170,16 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
 
 def test_a_second_writer_on_an_embedded_store_stops_with_one_clear_line(small_corpus, tmp_path):
     settings = Settings(data_dir=tmp_path / "data", corpus_dir=small_corpus)
-    env = _env(
+    env = subprocess_env(
         ASSISTANT_DATA_DIR=str(settings.data_dir), ASSISTANT_CORPUS_DIR=str(small_corpus), ASSISTANT_LOCK_WAIT="1"
     )
     with Store(settings).writing():  # an ingest in progress
-        done = _cli("ingest", "--local", env=env)
+        done = run_cli("ingest", "--local", env=env)
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: the store at ") and f"process {os.getpid()}" in lines[0]
     # Once the first writer is done, the same command goes through.
-    done = _cli("ingest", "--local", env=env)
+    done = run_cli("ingest", "--local", env=env)
     assert done.returncode == 0, done.stderr
     assert "added 3," in done.stdout
 

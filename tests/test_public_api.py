@@ -1,4 +1,4 @@
-"""The Python API of PRODUCT.md, pinned."""
+"""The public Python API (names, signatures, fields), pinned so a change to it is deliberate."""
 
 import dataclasses
 import inspect

@@ -44,10 +44,10 @@ def test_answer_text_shows_notice_search_answer_and_sources():
 def test_deals_table_aligns_columns_and_shortens_long_resources():
     gap = " " * 42
     assert render.deals_table([DEAL]).splitlines() == [
-        f"supplier  customer  announced   status     resource{gap}  sources",
-        f"--------  --------  ----------  ---------  {'-' * 50}  {'-' * 15}",
+        f"supplier  customer  announced   status     resource{gap}  sources          origin",
+        f"--------  --------  ----------  ---------  {'-' * 50}  {'-' * 15}  --------",
         "AMD       OpenAI    2025-10-06  announced  "
-        "Instinct GPUs and more and more and more and more…  Nasdaq, Reuters",
+        "Instinct GPUs and more and more and more and more…  Nasdaq, Reuters  reviewed",
     ]
 
 

@@ -8,11 +8,11 @@ def _split(text: str) -> list[str]:
 
 
 def test_abbreviations_and_initials_do_not_end_a_sentence():
-    text = "Amazon Inc. built Project Rainier in the U.S. for Anthropic. It holds 500,000 chips! Is it big?"
+    text = "Oracle Corp. Chairman Larry Ellison met Dr. Lisa Su in the U.S. Congress. It holds 500,000 chips! Is it?"
     assert _split(text) == [
-        "Amazon Inc. built Project Rainier in the U.S. for Anthropic.",
+        "Oracle Corp. Chairman Larry Ellison met Dr. Lisa Su in the U.S. Congress.",
         "It holds 500,000 chips!",
-        "Is it big?",
+        "Is it?",
     ]
 
 
