@@ -51,15 +51,14 @@ def table(summary: dict, systems: list[str], judge: bool = False) -> str:
     return "\n".join(lines)
 
 
-def by_category(summary: dict, systems: list[str], metric: str) -> str:
-    """Markdown: one row per category, one column per system."""
-    categories = sorted({c for s in systems for c in summary[s]["by_category"]})
-    categories = [
-        c for c in categories if any(summary[s]["by_category"].get(c, {}).get(metric) is not None for s in systems)
-    ]
-    lines = ["| category | " + " | ".join(systems) + " |", "|" + " --- |" * (len(systems) + 1)]
+def by_category(summary: dict, systems: list[str], metric: str, group: str = "category") -> str:
+    """Markdown: one row per category (or intent), one column per system."""
+    key = f"by_{group}"
+    categories = sorted({c for s in systems for c in summary[s].get(key, {})})
+    categories = [c for c in categories if any(summary[s][key].get(c, {}).get(metric) is not None for s in systems)]
+    lines = [f"| {group} | " + " | ".join(systems) + " |", "|" + " --- |" * (len(systems) + 1)]
     for c in categories:
-        cells = [_cell(summary[s]["by_category"].get(c, {}).get(metric)) for s in systems]
+        cells = [_cell(summary[s][key].get(c, {}).get(metric)) for s in systems]
         lines.append(f"| {c} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -101,6 +100,9 @@ def write_reports(result: dict, out: Path, errors: list[str]) -> list[Path]:
         "",
         by_category(summary, systems, "complete"),
     ]
+    if any(summary[s].get("by_intent") for s in systems):
+        for metric in ("must_mention", "verdict_first"):
+            parts += ["", f"## {metric} by intent", "", by_category(summary, systems, metric, "intent")]
     parts += ["", "## Independent citation check", ""]
     parts += ["| system | precision | recall |", "| --- | --- | --- |"]
     parts += [

@@ -216,6 +216,7 @@ def run(assistant, questions: list[Question], systems: list[str], progress: bool
                 "category": q.category,
                 "split": q.split,
                 "question": q.question,
+                "intent": q.intent,
             }
             metrics: dict[str, float | None]
             try:
@@ -271,6 +272,11 @@ def summarise(records: list[dict], systems: list[str]) -> dict:
                 c: block([r for r in rows if r["category"] == c]) for c in sorted({r["category"] for r in rows})
             },
             "by_split": {s: block([r for r in rows if r["split"] == s]) for s in sorted({r["split"] for r in rows})},
+            "by_intent": {
+                i: block([r for r in rows if r.get("intent") == i])
+                for i in sorted({r.get("intent") or "" for r in rows})
+                if i
+            },
         }
     return summary
 

@@ -285,3 +285,14 @@ def test_the_no_plan_ablation_rewrites_follow_ups_by_word_rules_alone(assistant)
         rewritten = assistant.rewrite("And to OpenAI?", chat.turns)
     assert rewritten.plan is None and "OpenAI" in rewritten.standalone
     assert assistant.settings.use_plan
+
+
+def test_questions_with_an_intent_are_also_reported_by_intent(assistant, tmp_path):
+    questions = [
+        Question(id="a", question="Which firms sell computing capacity to OpenAI?", intent="suppliers_of"),
+        Question(id="b", question="Is Nvidia's investment in OpenAI still on?", intent="status"),
+    ]
+    result = run(assistant, questions, ["ours"], progress=False)
+    assert set(result["summary"]["ours"]["by_intent"]) == {"suppliers_of", "status"}
+    report = write_reports(result, tmp_path, [])[1].read_text()
+    assert "| status |" in report.split("## verdict_first by intent")[1].split("\n## ")[0]
