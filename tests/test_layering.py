@@ -18,6 +18,8 @@ LAYERS = [
     {
         "render",
         "ui_html",
+        "ui_assets",
+        "suggest",
         "graph_plot",
         "evaluate",
         "plan_eval",
