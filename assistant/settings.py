@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     watch_interval: float = Field(default=1.0, gt=0)  # seconds between a server's checks for new ingests
     max_upload_mb: int = Field(default=10, ge=1, le=100)
     import_dir: Path | None = None  # the one folder whose files POST /api/ingest may add by path; unset = none
+    # Pipeline parts that evaluation switches off one at a time to measure what each earns.
+    use_graph: bool = True  # the deal graph answers list and aggregate questions and adds graph facts
+    use_plan: bool = True  # the typed question plan steers routing and composition
 
     @model_validator(mode="after")
     def _default_backend(self) -> Settings:

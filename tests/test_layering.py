@@ -14,6 +14,7 @@ LAYERS = [
     {"answer"},
     {"condense", "chat"},
     {"api"},
+    {"citecheck", "eval_report", "eval_starter"},
     {
         "render",
         "ui_html",
