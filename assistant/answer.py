@@ -44,6 +44,8 @@ class Vectors(Protocol):
 class Model(Protocol):
     """A language model drafter (assistant.llm.LLMDrafter)."""
 
+    max_unsupported: float  # above this share of rejected sentences, the next drafter's answer is shown
+
     def stream_draft(
         self, question: str, passages: list[Passage], facts: str = "", plan: Plan | None = None
     ) -> Generator[TextDelta, None, tuple[str | None, str]]: ...
@@ -304,10 +306,24 @@ def stream_answer(
     )
     notices = []
     outcome: Draft | Decline = Decline(final=True, text=_abstention(standalone))
-    for drafter in drafters_for(ctx):
+    chain = drafters_for(ctx)
+    model_draft = ""
+    for i, drafter in enumerate(chain):
         outcome = yield from drafter.draft(request)
         if outcome.notice:
             notices.append(outcome.notice)
+        if isinstance(outcome, Draft) and outcome.backend == "openai" and ctx.llm is not None:
+            rejected = _rejected(outcome, ctx, ctx.llm.max_unsupported)
+            if rejected is not None:
+                # An answer the verifier rejects is not shown as the answer; the record keeps it.
+                model_draft, notice = rejected
+                notices.append(notice)
+                outcome = Decline(final=True, text=_abstention(standalone))
+                for fallback in chain[i + 1 :]:
+                    outcome = yield from fallback.draft(request)
+                    if isinstance(outcome, Draft) or outcome.final:
+                        break
+                break
         if isinstance(outcome, Draft) or outcome.final:
             break
     drafted = time.perf_counter()
@@ -322,10 +338,27 @@ def stream_answer(
             route=outcome.route,
             backend=outcome.backend,
             notice=" ".join(notices),
+            model_draft=model_draft,
             timings=_ms(began, draft=drafted - began),
         )
         return
-    yield from _verified(base, outcome, retrieved, ctx, notices, began, drafted)
+    yield from _verified(replace(base, model_draft=model_draft), outcome, retrieved, ctx, notices, began, drafted)
+
+
+def _rejected(draft: Draft, ctx: Context, limit: float) -> tuple[str, str] | None:
+    """(the checked model text, a notice) when too few of the model's sentences are supported; else None."""
+    checked_text, _, verdicts = citations.verify(draft.text, list(draft.passages), ctx.vectors, ctx.entities)
+    failed, checked = citations.unsupported(verdicts)
+    if checked and failed <= limit * checked:
+        return None
+    notice = (
+        f"The sources support only {checked - failed} of the {checked} sentences of the language model's answer; "
+        "this answer comes from the extractive answerer instead."
+        if checked
+        else "The language model's answer stated nothing the sources could support; "
+        "this answer comes from the extractive answerer instead."
+    )
+    return checked_text, notice
 
 
 def _verified(

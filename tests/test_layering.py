@@ -9,11 +9,12 @@ LAYERS = [
     {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
     {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
-    {"retrieve", "slots", "plan", "followup", "wording"},
+    {"retrieve", "roles", "slots", "plan", "followup", "wording"},
     {"extractive", "citations", "graph", "relations", "compose", "llm"},
     {"answer"},
     {"condense", "chat"},
     {"api"},
+    {"citecheck", "eval_report", "eval_starter"},
     {
         "render",
         "ui_html",
