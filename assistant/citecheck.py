@@ -150,7 +150,11 @@ def states_facts(sentence: str, entities) -> bool:
 def check_answer(text: str, citations: list[dict], entities) -> dict:
     """Precision (cited sentences whose facts all appear in their quotes), recall (sentences stating
     facts that carry such a citation), and each failing sentence with what it lacks."""
-    quotes = {int(c["number"]): (c.get("quote") or "", c.get("published")) for c in citations}
+    # A source cited for several sentences keeps each of them on its citation (`quotes`); `quote` is the best one.
+    quotes = {
+        int(c["number"]): (" ".join(c.get("quotes") or ()) or c.get("quote") or "", c.get("published"))
+        for c in citations
+    }
     cited = grounded = factual = grounded_facts = 0
     failures = []
     for sentence in sentences(text):
