@@ -10,9 +10,10 @@ import re
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from assistant import citations, extractive
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.retrieve import Filters, Retriever
 from assistant.types import Answer, Passage, TextDelta
@@ -89,13 +90,6 @@ _QUESTION_WORDS = {
     "since",
     "between",
 }
-
-
-class Vectors(Protocol):
-    """Unit vectors for texts (assistant.embedding.SentenceVectors): one row per text, and one for a query."""
-
-    def __call__(self, texts: list[str]) -> Any: ...
-    def query(self, text: str) -> Any: ...
 
 
 class Model(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from assistant import sentences, textmatch
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.types import Citation, Passage, Verdict
 
@@ -49,7 +50,7 @@ def strip_markers(text: str) -> str:
 
 
 def verify(
-    draft: str, passages: list[Passage], vectors, entities: EntityTable
+    draft: str, passages: list[Passage], vectors: Vectors, entities: EntityTable
 ) -> tuple[str, list[Citation], list[Verdict]]:
     """Check each sentence of `draft` against its cited passages; return shown text, citations, verdicts."""
     text, mapping = renumber(draft, len(passages))
@@ -94,7 +95,9 @@ def verify(
     return "".join(pieces), citations, verdicts
 
 
-def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, entities: EntityTable):
+def _judge(
+    claim: str, numbers: list[int], by_new: dict[int, Passage], vectors: Vectors, entities: EntityTable
+) -> tuple[Verdict, dict[int, tuple[float, tuple[int, int]]]]:
     if not numbers and claim.endswith(":"):
         return Verdict(claim, (), True, "lead-in to a list"), {}
     if not numbers:
