@@ -44,15 +44,22 @@ def rewrite(question: str, turns: list[Turn], entities: EntityTable, embed: Embe
     question = " ".join(question.split())
     if not turns:
         return Rewrite(question)
-    last = turns[-1]
-    previous = last.answer.plan or last.plan or read_plan(last.answer.standalone_question, entities, embed)
-    plan, carried = follow_up(previous, question, entities, embed)
+    previous, earlier = (_plan_of(t, entities, embed) for t in (turns[-1], turns[-2] if len(turns) > 1 else None))
+    before = turns[-1].answer.standalone_question
+    plan, carried = follow_up(previous, question, entities, embed, earlier=earlier, before=before)
     if not carried:
         return Rewrite(question, plan)
     worded = standalone_question(plan, entities) if plan.intent not in ("article", "out_of_scope") else ""
     if not worded:
         return Rewrite(condense(question, [t.answer.standalone_question for t in turns], entities), plan)
     return Rewrite(worded, plan)
+
+
+def _plan_of(turn: Turn | None, entities: EntityTable, embed: Embed | None) -> Plan | None:
+    """The plan a turn was answered by: the answer's own, the one the conversation kept, or its question re-read."""
+    if turn is None:
+        return None
+    return turn.answer.plan or turn.plan or read_plan(turn.answer.standalone_question, entities, embed)
 
 
 def condense(question: str, previous: list[str], entities: EntityTable) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 from assistant.dates import MONTHS
 from assistant.entities import EntityTable
-from assistant.plan import RELATIONS, Embed, read_plan, settle
-from assistant.slots import pronoun_roles
+from assistant.plan import LISTS, RELATIONS, Embed, read_plan, settle
+from assistant.roles import pronoun_roles
 from assistant.types import Plan
 
 # Words that carry a follow-up on from the question before: "and", "what about", "same for".
@@ -35,7 +35,8 @@ _ELSE = re.compile(r"\b(?:else|other|others|another|besides them|apart from them
 # What is left of "And OpenAI?" once the lead, the names and the glue are gone: nothing.
 _GLUE = re.compile(
     r"\b(?:and|also|plus|but|then|now|ok|okay|so|what|about|how|same|question|thing|for|with|to|from|of|the|a|an"
-    r"|only|just|is|are|was|were|do|does|did|in|case|one|ones|please|instead|too|as|well|if)\b",
+    r"|only|just|is|are|was|were|do|does|did|in|case|one|ones|please|instead|too|as|well|if|s"
+    r"|deals?|agreements?|contracts?|partnerships?|arrangements?)\b",
     re.I,
 )
 
@@ -48,9 +49,19 @@ def merge_plan(
 
 
 def follow_up(
-    previous: Plan | None, question: str, entities: EntityTable, embed: Embed | None = None, vector=None
+    previous: Plan | None,
+    question: str,
+    entities: EntityTable,
+    embed: Embed | None = None,
+    vector=None,
+    earlier: Plan | None = None,
+    before: str = "",
 ) -> tuple[Plan, bool]:
-    """(merged Plan, whether it draws on the previous one); False when the follow-up stands alone."""
+    """(merged Plan, whether it draws on the previous one); False when the follow-up stands alone.
+
+    `earlier` is the plan of the turn before the previous one: "Which deal came first?" after one
+    question about Nebius and Microsoft and one about Nebius and Meta compares those two deals.
+    `before` is the previous question as searched for; a fragment's preposition is matched against it."""
     question = " ".join(question.split())
     new = read_plan(question, entities, embed, vector)
     if previous is None or previous.intent == "out_of_scope":
@@ -58,12 +69,24 @@ def follow_up(
     refs = pronoun_roles(question, entities)
     words = re.findall(r"[\w'’-]+", question)
     lead = bool(_LEAD.match(question))
-    if _elliptical(question, new, entities, lead, words) or (_PARTITIVE.search(question) and not new.companies):
-        return _carry(previous, new, entities), True
+    if _elliptical(question, new, entities, lead, words):
+        return _carry(previous, new, entities, before, question), True
+    if _PARTITIVE.search(question) and not new.companies:
+        # "How many of them are labs?": the same list, counted or narrowed.
+        carried = _carry(previous, new, entities)
+        if new.intent in ("count", "total", "timeline", "compare"):
+            carried = replace(carried, intent=new.intent, attribute=new.attribute or carried.attribute)
+        return carried, True
+    if new.intent == "compare" and new.companies and (refs or _DEICTIC.search(question)):
+        return _compare_with(previous, new, entities), True
     if _PARTITIVE.search(question):
         return _narrow(previous, new), True
-    if refs or (not new.companies and (len(words) <= 4 or lead or _DEICTIC.search(question))):
-        return _resolve(previous, new, refs, question), True
+    again = bool(new.companies) and set(new.companies) <= set(previous.companies) and bool(_ELSE.search(question))
+    if refs or again or (not new.companies and (len(words) <= 4 or lead or _DEICTIC.search(question))):
+        merged = _resolve(previous, new, refs, question)
+        if merged.intent == "compare" and earlier is not None:
+            merged = _second_deal(merged, earlier)
+        return merged, True
     if len(new.companies) == 1 and _DEAL.search(question) and not (new.suppliers and new.customers):
         merged = _complete_deal(previous, new, entities)
         return merged, merged is not new
@@ -131,11 +154,12 @@ _SLOT_GLUE = {
 _NO_NAMES = EntityTable({})
 
 
-def _carry(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
+def _carry(previous: Plan, new: Plan, entities: EntityTable, before: str = "", question: str = "") -> Plan:
     """The previous question again, with the names, dates and limits the follow-up gives swapped in."""
     merged = previous
     for name in new.companies:
-        merged = _swap(merged, name, new, entities)
+        target = _parallel(before, question, name, entities)
+        merged = _swap(merged, name, new, entities, target if target in merged.companies else None)
     if new.companies:
         merged = replace(merged, companies=_order(merged))
     window: dict[str, Any] = {k: getattr(new, k) for k in ("as_of", "since", "until") if getattr(new, k)}
@@ -157,11 +181,20 @@ def _carry(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
     return replace(merged, intent=settle(intent, merged), confidence=previous.confidence, reader=previous.reader)
 
 
-def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable) -> Plan:
-    """Put `name` where the company it replaces stood: the same role, else the same kind, else the last named."""
+def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable, target: str | None = None) -> Plan:
+    """Put `name` where the company it replaces stood: `target` (named with the same preposition before),
+    else the one of the same kind, else the role the fragment gives it, else the side its kind takes."""
     if name in plan.companies:
         return plan
-    role = "suppliers" if name in new.suppliers else "customers" if name in new.customers else ""
+    if target:
+        swapped_in: dict[str, Any] = {
+            role: tuple(name if c == target else c for c in getattr(plan, role))
+            for role in ("suppliers", "customers", "companies")
+        }
+        return replace(plan, **swapped_in)
+    role = _same_kind(plan, name, entities)
+    if not role:
+        role = "suppliers" if name in new.suppliers else "customers" if name in new.customers else ""
     if not role:
         role = _side(plan, name, entities)
     if role:
@@ -176,11 +209,37 @@ def _swap(plan: Plan, name: str, new: Plan, entities: EntityTable) -> Plan:
     return replace(plan, companies=(name,))
 
 
-def _side(plan: Plan, name: str, entities: EntityTable) -> str:
+def _parallel(before: str, question: str, name: str, entities: EntityTable) -> str | None:
+    """The company of the previous question that stood after the same preposition as `name` does here:
+    "And from Meta?" after "How much is Nebius getting from Microsoft?" -> Microsoft."""
+    prep = _preposition(question, name, entities)
+    if not prep or not before:
+        return None
+    for start, _, other in entities.spans(before):
+        if _preposition_at(before, start) == prep and other != name:
+            return other
+    return None
+
+
+def _preposition(text: str, name: str, entities: EntityTable) -> str:
+    return next((_preposition_at(text, s) for s, _, n in entities.spans(text) if n == name), "")
+
+
+def _preposition_at(text: str, start: int) -> str:
+    m = re.search(r"\b(to|from|for|with|by|of|in|at)\s+(?:the\s+)?$", text[:start], re.I)
+    return m.group(1).lower() if m else ""
+
+
+def _same_kind(plan: Plan, name: str, entities: EntityTable) -> str:
     mine = entities.kind(name)
     for role in ("customers", "suppliers"):
         if any(entities.kind(c) == mine for c in getattr(plan, role)):
             return role
+    return ""
+
+
+def _side(plan: Plan, name: str, entities: EntityTable) -> str:
+    mine = entities.kind(name)
     if plan.customers and not plan.suppliers:
         return "customers"
     if plan.suppliers and not plan.customers:
@@ -204,6 +263,8 @@ def _resolve(previous: Plan, new: Plan, refs: list[tuple[str, str]], question: s
         elif role == "customer":
             picked = _focus(previous, "customers")
             customers += [c for c in picked if c not in customers]
+        elif new.companies:
+            picked = ()  # "Who else does CoreWeave supply?": the names are given; only "else" looks back
         else:
             picked = previous.companies
             if not new.companies:
@@ -213,7 +274,7 @@ def _resolve(previous: Plan, new: Plan, refs: list[tuple[str, str]], question: s
     merged = replace(new, suppliers=tuple(suppliers), customers=tuple(customers), companies=tuple(companies))
     if not any(getattr(new, k) for k in ("as_of", "since", "until")):
         merged = replace(merged, as_of=previous.as_of, since=previous.since, until=previous.until)
-    if not new.companies:
+    if not new.companies and new.intent in LISTS:
         # "How many?" after "Which of them are labs?": the limits asked before still hold.
         inherited: dict[str, Any] = {
             k: getattr(previous, k)
@@ -247,6 +308,32 @@ def _narrow(previous: Plan, new: Plan) -> Plan:
     )
     both = len(customers) >= 2 and not suppliers or len(suppliers) >= 2 and not customers
     return replace(merged, intent="intersection" if both else settle(new.intent, merged))
+
+
+def _compare_with(previous: Plan, new: Plan, entities: EntityTable) -> Plan:
+    """ "Is that bigger than the AMD deal?" after Nvidia's deal with Humain: Nvidia's and AMD's deals with Humain."""
+    suppliers, customers = list(previous.suppliers), list(previous.customers)
+    for name in new.companies:
+        if name in suppliers or name in customers:
+            continue
+        role = _same_kind(previous, name, entities) or _side(previous, name, entities) or "suppliers"
+        (suppliers if role == "suppliers" else customers).append(name)
+    companies = tuple(dict.fromkeys((*suppliers, *customers)))
+    merged = replace(new, suppliers=tuple(suppliers), customers=tuple(customers), companies=companies)
+    return replace(merged, attribute=new.attribute or previous.attribute)
+
+
+def _second_deal(plan: Plan, earlier: Plan) -> Plan:
+    """A comparison that names one deal takes the other from the turn before, when the two share a party."""
+    if len(plan.suppliers) > 1 or len(plan.customers) > 1:
+        return plan
+    if set(plan.suppliers) & set(earlier.suppliers) and set(earlier.customers) - set(plan.customers):
+        customers = tuple(dict.fromkeys((*plan.customers, *earlier.customers)))
+        return replace(plan, customers=customers, companies=tuple(dict.fromkeys((*plan.companies, *customers))))
+    if set(plan.customers) & set(earlier.customers) and set(earlier.suppliers) - set(plan.suppliers):
+        suppliers = tuple(dict.fromkeys((*plan.suppliers, *earlier.suppliers)))
+        return replace(plan, suppliers=suppliers, companies=tuple(dict.fromkeys((*suppliers, *plan.companies))))
+    return plan
 
 
 def _focus(previous: Plan, role: str) -> tuple[str, ...]:

@@ -273,6 +273,8 @@ def oriented(intent: str, plan: Plan, entities: EntityTable) -> Plan:
 
 def settle(intent: str, plan: Plan) -> str:
     """Structure settles what meaning alone cannot: which way a relation points, and exclusions."""
+    if intent == "changed_since" and plan.attribute == "date" and not (plan.since or plan.until or plan.as_of):
+        return "facts"  # "Since when?" asks a date, not what changed
     excluded = plan.excluded or plan.excluded_resources or plan.excluded_kinds
     if intent in ("suppliers_of", "customers_of", "excluding", "intersection"):
         if intent != "intersection" or len(plan.companies) < 2:

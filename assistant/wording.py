@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from assistant.dates import MONTHS
 from assistant.entities import EntityTable
-from assistant.slots import RANK
+from assistant.roles import RANK
 from assistant.types import Plan
 
 _KIND_WORDS = {
@@ -120,11 +120,17 @@ def _body(plan: Plan, entities: EntityTable | None) -> str:
     if intent == "reason":
         if s and c:
             return f"Why did {names(s)} agree to supply {names(c)}{limits}?"
+        if len(plan.companies) == 1:
+            return f"Why did {plan.companies[0]} sign its compute deals{limits}?"
         return f"Why was {_deal(plan, entities)} made{limits}?" if plan.companies else ""
     if intent == "facts":
         if not plan.companies:
             return ""
-        return _FACT_WORDS.get(plan.attribute, _FACT_WORDS[""]).format(deal=_deal(plan, entities))[:-1] + limits + "?"
+        deal = _deal(plan, entities)
+        template = _FACT_WORDS.get(plan.attribute, _FACT_WORDS[""])
+        if deal.endswith("deals"):  # one company's deals: plural verbs
+            template = template.replace(" is {", " are {").replace(" was {", " were {").replace(" does {", " do {")
+        return template.format(deal=deal)[:-1] + limits + "?"
     return ""
 
 
