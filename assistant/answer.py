@@ -101,6 +101,8 @@ class Vectors(Protocol):
 class Model(Protocol):
     """A language model drafter (assistant.llm.LLMDrafter): streams text, returns (draft or None, notice)."""
 
+    max_unsupported: float  # above this share of rejected sentences, the extractive answer is shown instead
+
     def stream_draft(
         self, question: str, passages: list[Passage]
     ) -> Generator[TextDelta, None, tuple[str | None, str]]: ...
@@ -201,20 +203,7 @@ def stream_answer(
         if graph_draft is not None:
             draft_text = graph_draft.text
         elif passages:
-            article = bool(_ARTICLE.search(standalone))
-            drafted = extractive.draft(
-                standalone,
-                passages,
-                ctx.vectors,
-                ctx.entities,
-                min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE,
-            )
-            if drafted:
-                draft_text, cited = drafted
-                if ctx.graph is not None:
-                    from assistant import relations
-
-                    draft_text = relations.with_graph_facts(draft_text, standalone, ctx.graph, cited)
+            draft_text, cited = _extractive_draft(standalone, passages, ctx)
     t_drafted = time.perf_counter()
     if not draft_text:
         text = _abstention(standalone)
@@ -229,6 +218,33 @@ def stream_answer(
         )
         return
     text, cites, verdicts = citations.verify(draft_text, cited, ctx.vectors, ctx.entities)
+    model_draft = ""
+    if backend == "openai" and ctx.llm is not None:
+        failed, checked = citations.unsupported(verdicts)
+        if failed > ctx.llm.max_unsupported * checked or not checked:
+            # An answer the verifier rejects is not shown as the answer; the record keeps it.
+            model_draft, backend = text, "extractive"
+            notice = (
+                f"The sources support only {checked - failed} of the {checked} sentences of the language model's "
+                "answer; this answer comes from the extractive answerer instead."
+                if checked
+                else "The language model's answer stated nothing the sources could support; "
+                "this answer comes from the extractive answerer instead."
+            )
+            draft_text, cited = _extractive_draft(standalone, passages, ctx)
+            if not draft_text:
+                text = _abstention(standalone)
+                yield TextDelta(text)
+                yield replace(
+                    base,
+                    text=text,
+                    passages=tuple(passages),
+                    notice=notice,
+                    model_draft=model_draft,
+                    timings=_ms(began, retrieve=t_retrieved - began),
+                )
+                return
+            text, cites, verdicts = citations.verify(draft_text, cited, ctx.vectors, ctx.entities)
     if backend == "extractive":
         # The extractive text was never streamed: send it now, sentence by sentence.
         for piece in re.split(r"(?<=[.!?\]])\s+", text):
@@ -242,6 +258,7 @@ def stream_answer(
         verdicts=tuple(verdicts),
         backend=backend,
         notice=notice,
+        model_draft=model_draft,
         conflicts=tuple(graph_draft.conflicts) if graph_draft is not None else (),
         route="graph" if graph_draft is not None else "retrieval",
         timings=_ms(
@@ -252,6 +269,26 @@ def stream_answer(
         answer = replace(answer, text=f"{answer.text}\n\n{graph_draft.coverage}")
         yield TextDelta("\n\n" + graph_draft.coverage)
     yield answer
+
+
+def _extractive_draft(standalone: str, passages: list[Passage], ctx: Context) -> tuple[str | None, list[Passage]]:
+    """The extractive answerer's draft over `passages` (None when nothing is close enough to quote)."""
+    article = bool(_ARTICLE.search(standalone))
+    drafted = extractive.draft(
+        standalone,
+        passages,
+        ctx.vectors,
+        ctx.entities,
+        min_score=extractive.MIN_SCORE_ARTICLE if article else extractive.MIN_SCORE,
+    )
+    if not drafted:
+        return None, passages
+    draft_text, cited = drafted
+    if ctx.graph is not None:
+        from assistant import relations
+
+        draft_text = relations.with_graph_facts(draft_text, standalone, ctx.graph, cited)
+    return draft_text, cited
 
 
 def _retrieve(question: str, ctx: Context, filters: Filters | None) -> list[Passage]:

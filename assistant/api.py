@@ -10,7 +10,7 @@ from typing import Any
 
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
-from assistant.condense import Rewrite, rewrite
+from assistant.condense import Rewrite, condense, rewrite
 from assistant.entities import EntityTable
 from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
@@ -108,6 +108,10 @@ class Assistant:
             rewritten = self.llm.condense(question, turns)
             if rewritten:
                 return Rewrite(rewritten)
+        if not self.settings.use_plan:
+            # Without the question plan, a follow-up is rewritten by the word rules alone.
+            previous = [t.answer.standalone_question for t in turns]
+            return Rewrite(condense(question, previous, self.entities) if turns else question)
         return rewrite(question, turns, self.entities, self.vectors)
 
     def _stream(
@@ -127,7 +131,7 @@ class Assistant:
             entities=self.entities,
             top_k=top_k or self.settings.top_k,
             llm=self.llm,
-            graph=self.graph,
+            graph=self.graph if self.settings.use_graph else None,
         )
         yield from stream_answer(question, standalone, ctx, filters)
 

@@ -1,10 +1,12 @@
-"""Baseline pipelines scored beside ours in one eval run: dense-only, BM25-only, and a plain
-llama-index VectorStoreIndex top-k pipeline. Same store, same embeddings, same questions."""
+"""Systems scored beside ours in one eval run: ablations of our pipeline (no deal graph, no question
+plan) and baselines (dense-only, BM25-only, a plain llama-index VectorStoreIndex top-k pipeline).
+Same store, same embeddings, same questions."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import cast
 
 from assistant.answer import Context, stream_answer
@@ -12,7 +14,20 @@ from assistant.extractive import cite_sentence
 from assistant.retrieve import Filters, Retriever, _passage
 from assistant.types import Answer, Passage, TextDelta
 
-BASELINES = ("dense", "bm25", "naive")
+# Each ablation is our pipeline with one Settings switch turned off.
+ABLATIONS = {"no-graph": {"use_graph": False}, "no-plan": {"use_plan": False}}
+BASELINES = (*ABLATIONS, "dense", "bm25", "naive")
+
+
+@contextmanager
+def ablated(assistant, name: str) -> Iterator[None]:
+    """The assistant with ablation `name`'s switches off, restored afterwards."""
+    settings = assistant.settings
+    assistant.settings = settings.model_copy(update=ABLATIONS[name])
+    try:
+        yield
+    finally:
+        assistant.settings = settings
 
 
 class OneSidedRetriever:

@@ -20,6 +20,8 @@ MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 SIM_SUPPORT = 0.62
 OVERLAP_SUPPORT = 0.6
 UNVERIFIED = " (unverified)"
+_LEAD_IN = "lead-in to a list"
+_NO_FACTS = "no facts to cite"
 
 
 def renumber(text: str, valid: int, mapping: dict[int, int] | None = None) -> tuple[str, dict[int, int]]:
@@ -94,12 +96,21 @@ def verify(
     return "".join(pieces), citations, verdicts
 
 
+def unsupported(verdicts: list[Verdict]) -> tuple[int, int]:
+    """(unsupported, checked): sentences that state or cite something, and how many of those failed.
+
+    Lead-ins and sentences without facts are not counted either way.
+    """
+    checked = [v for v in verdicts if v.citations or v.reason not in (_NO_FACTS, _LEAD_IN)]
+    return sum(not v.supported for v in checked), len(checked)
+
+
 def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, entities: EntityTable):
     if not numbers and claim.endswith(":"):
-        return Verdict(claim, (), True, "lead-in to a list"), {}
+        return Verdict(claim, (), True, _LEAD_IN), {}
     if not numbers:
         facts = _has_facts(claim, entities)
-        return Verdict(claim, (), not facts, "no citation" if facts else "no facts to cite"), {}
+        return Verdict(claim, (), not facts, "no citation" if facts else _NO_FACTS), {}
     cited = " ".join(by_new[n].text for n in numbers)
     missing = textmatch.unsupported_figures(claim, cited)
     cited_companies = set(entities.mentions(cited)) | {c for n in numbers for c in entities.mentions(by_new[n].title)}

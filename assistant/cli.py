@@ -54,8 +54,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?")
     p.add_argument("--out", default="out")
     p.add_argument("--backend", choices=["extractive", "openai"])
-    p.add_argument("--compare", default="", help="baselines to run too: dense,bm25,naive")
+    p.add_argument(
+        "--compare", default="", help="ablations and baselines to run too: no-graph,no-plan,dense,bm25,naive"
+    )
     p.add_argument("--diff", nargs=2, metavar=("OLD", "NEW"), help="compare two report.json files")
+    p.add_argument(
+        "--from-graph",
+        type=int,
+        metavar="N",
+        help="write N starter list and fact questions from the deal ledger to FILE (a new file), then stop",
+    )
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--host")
@@ -91,6 +99,8 @@ def _run(args: argparse.Namespace) -> int:
 
         print(diff_reports(Path(args.diff[0]), Path(args.diff[1])))
         return 0
+    if args.command == "eval" and args.from_graph is not None:
+        return _write_starter(settings, args.file, args.from_graph)
     if args.command == "ask" and not args.local and not args.backend:
         answer = _ask_resident(settings, args.question, args.as_of)
         if answer is not None:
@@ -152,6 +162,17 @@ def _run(args: argparse.Namespace) -> int:
             raise AssistantError("give a question file, e.g. assistant eval eval/questions.jsonl")
         return run_cli(assistant, Path(args.file), Path(args.out), [c for c in args.compare.split(",") if c])
     return 2
+
+
+def _write_starter(settings, file: str | None, count: int) -> int:
+    """`eval --from-graph N FILE`: starter questions from the deal ledger, into a new file."""
+    from assistant.api import Assistant
+    from assistant.eval_starter import check_target, write_starter
+
+    path = check_target(file, count)  # before the index is opened: a bad target fails at once
+    written = write_starter(Assistant(settings).deals(), count, path)
+    print(f"wrote {written} questions to {path}; run: assistant eval {path}")
+    return 0
 
 
 def _propose_deals(assistant, paths: list[Path]) -> None:

@@ -30,13 +30,13 @@ _SUPPLY = (
     r"|deploy(?:s|ed|ing)?|invest(?:s|ed|ing)?|put(?:s|ting)? \S+ \S+ into|giv(?:e|es|ing)|gave|grant(?:s|ed)?"
     r"|charg(?:e|es|ed|ing)|power(?:s|ed|ing)?|operat(?:e|es|ed|ing) .{0,60}\bfor\b|run(?:s)? .{0,60}\bfor\b"
     r"|back(?:s|ed|ing)?|fund(?:s|ed|ing)?|offer(?:s|ed|ing)?|named .{0,40}\bas\b.{0,30}customer"
-    r"|will (?:resell|serve)|serv(?:e|es|ed|ing) as"
+    r"|will (?:resell|serve)|serv(?:e|es|ed|ing) as|w[oi]ns? .{0,60}\b(?:contract|deal|order)s? from|landed"
 )
 _BUY = (
     r"buy(?:s|ing)?|bought|purchas(?:e|es|ed|ing)|spend(?:s|ing)?|spent|rent(?:s|ed|ing)?|leas(?:e|es|ed|ing)"
     r"|us(?:e|es|ed|ing)|ch(?:o|oo)se|chose|select(?:s|ed)?|secur(?:e|es|ed|ing)|pa(?:y|ys|id|ying)"
     r"|receiv(?:e|es|ed|ing)|get(?:s|ting)?|got|gain(?:s|ed|ing)?|tap(?:s|ped)?"
-    r"|train(?:s|ed|ing)? .{0,60}\bon\b|runn?(?:s|ing)? on|access(?:es|ed)?|locked in|accounted for"
+    r"|train(?:s|ed|ing)? .{0,60}\bon\b|runn?(?:s|ing)? on|access(?:es|ed)?(?!\s+to\b)|locked in|accounted for"
     r"|expand(?:s|ed)? (?:its|the) (?:contract|partnership|deal|agreement)|commit(?:s|ted)? to (?:buy|spend|pay)"
 )
 _WITH = (
@@ -54,7 +54,11 @@ _ATTRIBUTION = [
         r"^[A-Z][^,;]{0,60}?\b(?:reported|said|says|reports|wrote|noted|described|argued|listed|compared"
         r"|estimated|added)\b(?: on [^,;]{0,30}?| in [^,;]{0,30}?)?(?:,[^,;]{0,80},)? that\b"
     ),
-    re.compile(r",\s*[^,;]{0,60}\b(?:reported|said|says|wrote|noted)\b[^;]*$"),
+    # ", DC Pulse reported on 17 December 2025." ends a sentence; ", a neocloud, said it will supply" does not.
+    re.compile(
+        r",\s*[^,;]{0,60}\b(?:reported|said|says|wrote|noted|learned|added|confirmed|told\s+[^,;]{0,40}?)"
+        r"(?:\s+(?:on|in|last|this|late|early)\b[^,;]{0,30})?[\s,.]*$"
+    ),
 ]
 # A sentence that opens with a clause ("Besides its Oracle rental, xAI ...") has its subject after the comma.
 _LEADING = re.compile(
@@ -83,7 +87,9 @@ _NOT_NAMES = frozenset(
     wednesday thursday friday saturday sunday q1 q2 q3 q4""".split()
 )
 _PARTY_BEFORE = re.compile(
-    r"(?:\b(?:to|from|with|for|pay|supply|supplies|hosts?|named|customer)\s+(?:its\s+\w+\s+)?)$", re.I
+    r"(?:\b(?:to|from|with|for|pay|pays|paid|supply|supplies|hosts?|named|customer|tapped|taps|hired|chose"
+    r"|selected|picked|landed|signed|backs|backed|funds|funded|joins|joined)\s+(?:its\s+\w+\s+)?)$",
+    re.I,
 )
 # How far up the supply chain a kind sits; unlisted kinds (neocloud, data-center, energy) are 3.
 _KIND_RANK = {"lab": 1, "unknown": 1, "investor": 2, "cloud": 2, "chipmaker": 4, "hardware": 4}
@@ -313,12 +319,12 @@ def _cue(masked: str, after: int) -> re.Match | None:
     """The first supply or purchase verb after the subject; a "signed a deal with" cue only when none is."""
     cues = [m for m in _CUE.finditer(masked, after) if m.group("with") or not _NOUN_BEFORE.search(masked[: m.start()])]
     verbs = [m for m in cues if not m.group("with")]
-    for first, then in zip(verbs, verbs[1:], strict=False):
-        # "secured an agreement to keep supplying": the verb the chain ends in says who supplies.
-        if first is verbs[0] and re.fullmatch(
-            r"\s+(?:\S+\s+){0,3}to\s+(?:\w+\s+)?", masked[first.end() : then.start()]
-        ):
-            return then
+    if len(verbs) > 1:
+        # "secured an agreement to keep supplying": the verb the chain ends in says who supplies
+        # (but in "tapped Nimbus to supply" the first verb's object is the supplier).
+        gap = masked[verbs[0].end() : verbs[1].start()]
+        if re.fullmatch(r"\s+(?:\S+\s+){0,3}to\s+(?:\w+\s+)?", gap) and not re.search(r"\b[A-Z]", gap):
+            return verbs[1]
     return next(iter(verbs), None) or next(iter(cues), None)
 
 

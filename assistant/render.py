@@ -34,6 +34,42 @@ def answer_text(answer: Answer, show_search: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+def answer_markdown(answer: Answer) -> str:
+    """An answer as Markdown a reader can paste: text, the complete list, then its numbered sources.
+
+    "... 6 GW [1]." -> "... 6 GW [1].\n\n**Sources**\n\n[1] Nasdaq, 2025-10-06: AMD ... <https://...>\n> “quote”"
+    """
+    parts = []
+    if answer.notice:
+        parts.append(f"> {answer.notice}")
+    parts.append(answer.text.strip())
+    if answer.details:
+        parts.append(answer.details.strip())
+    if answer.missing and not answer.abstained:
+        parts.append("Not in the sources: " + "; ".join(answer.missing))
+    if answer.citations:
+        lines = ["**Sources**", ""]
+        for c in answer.citations:
+            where = f" <{c.url}>" if c.url else f" ({c.doc_id})"
+            badge = "" if c.verified else " (unverified)"
+            lines.append(f"[{c.number}] {c.publisher}, {date_label(c.published)}: {c.title}{badge}{where}")
+            lines.append(f"> “{' '.join(c.quote.split())}”")
+            lines.append("")
+        parts.append("\n".join(lines).rstrip())
+    return "\n\n".join(parts)
+
+
+def conversation_markdown(answers: list[Answer], title: str = "Conversation") -> str:
+    """A whole conversation as one Markdown document, each answer with its own numbered sources."""
+    parts = [f"# {title}"]
+    for answer in answers:
+        parts.append(f"## {answer.question}")
+        if answer.standalone_question != answer.question:
+            parts.append(f"*Searched for: {answer.standalone_question}*")
+        parts.append(answer_markdown(answer))
+    return "\n\n".join(parts) + "\n"
+
+
 def deals_table(deals: list[Deal]) -> str:
     rows = [("supplier", "customer", "announced", "status", "resource", "sources", "origin")]
     for d in deals:
@@ -58,7 +94,19 @@ def deals_csv(deals: list[Deal]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["supplier", "customer", "resource", "scale", "announced", "status", "publishers", "urls", "quotes", "origin"]
+        [
+            "supplier",
+            "customer",
+            "resource",
+            "scale",
+            "announced",
+            "status",
+            "publishers",
+            "urls",
+            "quotes",
+            "origin",
+            "type",
+        ]
     )
     for d in deals:
         writer.writerow(
@@ -73,6 +121,7 @@ def deals_csv(deals: list[Deal]) -> str:
                 " | ".join(e.url for e in d.evidence),
                 " | ".join(e.quote for e in d.evidence),
                 d.origin,
+                d.type,
             ]
         )
     return out.getvalue()

@@ -25,7 +25,7 @@ from assistant.store import Store
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 CACHE_EVERY = 30.0  # seconds between cache writes while following ingests
 
 
@@ -79,6 +79,7 @@ class Retriever:
         self.cache = cache
         self._lock = threading.Lock()
         self._stamp: tuple = (None, None)
+        self._loaded = False
         self._client: object = None
         self._docs: dict[str, _Doc] = {}
         self._word_counts: Counter = Counter()
@@ -95,7 +96,7 @@ class Retriever:
     @property
     def loaded(self) -> bool:
         """True once the indexes were read (a process that only ingests never needs them)."""
-        return self._stamp[0] is not None
+        return self._loaded
 
     @property
     def nodes(self) -> list:
@@ -126,14 +127,14 @@ class Retriever:
 
     def _refresh(self) -> bool:
         state = self.store.state()
-        stamp = (state.get("collection"), state.get("ingested_at"))
-        if stamp == self._stamp and self._client is self.store.client:
+        stamp = (state.get("collection"), state.get("ingest_id") or state.get("ingested_at"))
+        if self._loaded and stamp == self._stamp and self._client is self.store.client:
             return False
         with self._lock:
-            if stamp == self._stamp and self._client is self.store.client:
+            if self._loaded and stamp == self._stamp and self._client is self.store.client:
                 return False
             began = time.perf_counter()
-            if self._stamp[0] is None:
+            if not self._loaded:
                 self._restore()
             collection = self.store.collection()
             changed = None
@@ -151,6 +152,7 @@ class Retriever:
                 changed = None
             self._attach(collection)
             self._stamp = stamp
+            self._loaded = True
             self.last_refresh = {
                 "documents": len(self._docs) if changed is None else len(changed),
                 "full": changed is None,
@@ -166,7 +168,8 @@ class Retriever:
     def _update(self, collection, doc_ids: list[str] | None) -> None:
         """Replace the named documents (all when None) with what the store holds now."""
         records = self.store.records(collection, doc_ids)
-        vectors = self.store.sentence_vectors(collection.name, doc_ids)
+        present = sorted({m["doc_id"] for m in records["metadatas"]})
+        vectors = self.store.sentence_vectors(collection.name, present)
         fresh = _documents(records, vectors)
         for doc_id in fresh.keys() | set(doc_ids or ()):
             old = self._docs.pop(doc_id, None)
@@ -419,12 +422,25 @@ class Lexical:
         self.slots: dict[str, list[int]] = {}  # doc id -> its slots
         self.live = 0
         self.total_length = 0.0
+        # Searches read the arrays while an update may append to them (which a live view forbids).
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def dead_share(self) -> float:
         return 1 - self.live / len(self.entries) if self.entries else 0.0
 
     def add(self, doc_id: str, entries: list[dict], tokens: list[list[str]]) -> None:
+        with self._lock:
+            self._add(doc_id, entries, tokens)
+
+    def _add(self, doc_id: str, entries: list[dict], tokens: list[list[str]]) -> None:
         from array import array
 
         for entry, words in zip(entries, tokens, strict=True):
@@ -444,6 +460,10 @@ class Lexical:
             self.total_length += len(words)
 
     def remove(self, doc_id: str) -> None:
+        with self._lock:
+            self._remove(doc_id)
+
+    def _remove(self, doc_id: str) -> None:
         for slot in self.slots.pop(doc_id, ()):
             self.entries[slot] = None
             self.doc_ids[slot] = None
@@ -453,6 +473,10 @@ class Lexical:
 
     def search(self, words: list[str], k: int, allowed: list[str] | None = None) -> list[tuple[dict, float]]:
         """The `k` best live chunks for the query terms, best first (chunks scoring 0 fill up to `k`)."""
+        with self._lock:
+            return self._search(words, k, allowed)
+
+    def _search(self, words: list[str], k: int, allowed: list[str] | None) -> list[tuple[dict, float]]:
         import numpy as np
 
         if not self.live:

@@ -146,6 +146,7 @@ def build_api(assistant, extractive=None) -> FastAPI:
                 {"id": m, "object": "model", "created": 0, "owned_by": "assistant", "ready": ready} for m in MODELS
             ],
             "ready": ready,
+            "index": {"documents": len(assistant.retriever.documents), "last_update": assistant.retriever.last_refresh},
         }
 
     @app.post("/v1/chat/completions", dependencies=guard)

@@ -24,7 +24,10 @@ class Settings(BaseSettings):
     openai_api_key: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "ASSISTANT_OPENAI_API_KEY"), repr=False
     )
-    llm_timeout: float = Field(default=30.0, gt=0)
+    llm_timeout: float = Field(default=30.0, gt=0)  # the whole answer, first request to last token
+    llm_first_token_timeout: float = Field(default=20.0, gt=0)  # the model's first token (prompt reading)
+    llm_max_tokens: int = Field(default=400, ge=16, le=32768)  # longest reply requested, sent with every request
+    llm_max_unsupported: float = Field(default=0.5, ge=0, le=1)  # a larger share of unsupported sentences falls back
     embed_model: str = "local"
     embed_runtime: Literal["auto", "onnx", "torch"] = "auto"
     chroma_url: str | None = None
@@ -41,6 +44,9 @@ class Settings(BaseSettings):
     watch_interval: float = Field(default=1.0, gt=0)  # seconds between a server's checks for new ingests
     max_upload_mb: int = Field(default=10, ge=1, le=100)
     import_dir: Path | None = None  # the one folder whose files POST /api/ingest may add by path; unset = none
+    # Pipeline parts that evaluation switches off one at a time to measure what each earns.
+    use_graph: bool = True  # the deal graph answers list and aggregate questions and adds graph facts
+    use_plan: bool = True  # the typed question plan steers routing and composition
 
     @model_validator(mode="after")
     def _default_backend(self) -> Settings:

@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -79,11 +80,11 @@ class Store:
         except OSError:
             return ""
 
-    def _write_stamp(self, ingested_at: float) -> None:
+    def _write_stamp(self, ingest_id: str) -> None:
         if not self.embedded:
             return
         path = self.settings.data_dir / STAMP_FILE
-        text = json.dumps({"ingested_at": ingested_at, "pid": os.getpid()})
+        text = json.dumps({"ingest_id": ingest_id, "pid": os.getpid()})
         partial = path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(text, encoding="utf-8")
         partial.replace(path)
@@ -171,7 +172,7 @@ class Store:
         return self.client.get_or_create_collection(POINTER, embedding_function=None)
 
     def state(self) -> dict:
-        """{'collection': name, 'ingested_at': epoch seconds, ...} of the active collection (empty when none)."""
+        """{'collection': name, 'ingested_at': epoch seconds, 'ingest_id', 'changes', ...} of the active collection."""
         if self.embedded:
             self.catch_up()
 
@@ -197,13 +198,14 @@ class Store:
         it joins a short log next to the stamp, from which readers update only what changed.
         """
         before = self.state()
-        at = time.time()
-        meta = {"collection": name, "ingested_at": at, **extra}
-        meta["changes"] = json.dumps(_log_change(before, name, at, changed))
+        # An exact identifier for this write: float stamps lose digits on their way through a server.
+        ingest_id = uuid.uuid4().hex
+        meta = {"collection": name, "ingested_at": time.time(), "ingest_id": ingest_id, **extra}
+        meta["changes"] = json.dumps(_log_change(before, name, ingest_id, changed))
         self._guard(
             lambda: self._pointer().upsert(ids=["active"], documents=[""], metadatas=[meta], embeddings=[[0.0]])
         )
-        self._write_stamp(at)
+        self._write_stamp(ingest_id)
         prefix = self.settings.collection
         keep = {name, sentences_name(name)}
         for other in self._guard(self.client.list_collections):
@@ -215,8 +217,8 @@ class Store:
         """Record an ingest on the active collection."""
         self.activate(self.state().get("collection") or self.settings.collection, changed, **extra)
 
-    def changed_since(self, collection: str, ingested_at: float, state: dict) -> set[str] | None:
-        """Documents changed between a reader's stamp and `state`; None when the log cannot tell."""
+    def changed_since(self, collection: str, ingest_id: object, state: dict) -> set[str] | None:
+        """Documents changed between a reader's stamp (an `ingest_id`) and `state`; None when the log cannot tell."""
         if state.get("collection") != collection:
             return None
         try:
@@ -224,7 +226,7 @@ class Store:
         except ValueError:
             return None
         changed: set[str] = set()
-        at = ingested_at
+        at = ingest_id
         for entry in log:
             if entry["after"] != at or entry["collection"] != collection:
                 continue
@@ -232,7 +234,7 @@ class Store:
                 return None
             changed.update(entry["docs"])
             at = entry["at"]
-        return changed if at == state.get("ingested_at") else None
+        return changed if at is not None and at == state.get("ingest_id") else None
 
     def doc_hashes(self, collection=None) -> dict[str, str]:
         """doc_id -> content hash of every document in the collection."""
@@ -263,16 +265,18 @@ class Store:
         self, chunk_collection: str | None = None, doc_ids: list[str] | None = None
     ) -> dict[tuple[str, int], list[float]]:
         """(chunk id, sentence offset) -> unit vector, for every stored sentence (or those of `doc_ids`)."""
-        if doc_ids is not None and not doc_ids:
-            return {}
-        where = None if doc_ids is None else {"doc_id": {"$in": list(doc_ids)}}
-        got = self._guard(lambda: self.sentences(chunk_collection).get(where=where, include=["embeddings"]))
+        collection = self.sentences(chunk_collection)
+        # A few hundred documents per request: a whole corpus of vectors is too big for one reply from a server.
+        batches = [None] if doc_ids is None else [doc_ids[i : i + 500] for i in range(0, len(doc_ids), 500)]
         out: dict[tuple[str, int], list[float]] = {}
-        if got["embeddings"] is None:
-            return out
-        for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
-            chunk_id, _, start = sid.rpartition("@")
-            out[(chunk_id, int(start))] = vector
+        for batch in batches:
+            where = None if batch is None else {"doc_id": {"$in": list(batch)}}
+            got = self._guard(lambda where=where: collection.get(where=where, include=["embeddings"]))
+            if got["embeddings"] is None:
+                continue
+            for sid, vector in zip(got["ids"], got["embeddings"], strict=True):
+                chunk_id, _, start = sid.rpartition("@")
+                out[(chunk_id, int(start))] = vector
         return out
 
     def delete_docs(self, doc_ids: list[str], collection=None) -> None:
@@ -295,14 +299,14 @@ class Store:
         return self._guard(lambda: self.collection().count())
 
 
-def _log_change(before: dict, collection: str, at: float, changed: list[str] | None) -> list[dict]:
-    """The pointer's change log with one more entry: which documents went from stamp `after` to `at`."""
+def _log_change(before: dict, collection: str, at: str, changed: list[str] | None) -> list[dict]:
+    """The pointer's change log with one more entry: which documents went from ingest `after` to `at`."""
     try:
         log = json.loads(before.get("changes") or "[]")
     except ValueError:
         log = []
     docs = None if changed is None or len(changed) > CHANGED_DOCS_KEPT else sorted(set(changed))
-    log.append({"collection": collection, "after": before.get("ingested_at"), "at": at, "docs": docs})
+    log.append({"collection": collection, "after": before.get("ingest_id"), "at": at, "docs": docs})
     kept, total = [], 0
     for entry in reversed(log[-CHANGES_KEPT:]):
         total += len(entry["docs"] or ())

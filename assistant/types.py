@@ -213,6 +213,7 @@ class Answer:
     plan: Plan | None = None
     missing: tuple[str, ...] = ()  # what the question asked that no source gives
     details: str = ""  # the complete list behind a budgeted answer (Markdown), when the text is shortened
+    model_draft: str = ""  # a language model's answer the verifier rejected, as checked (marks included)
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Answer:
@@ -237,6 +238,7 @@ class Answer:
             plan=Plan.from_dict(record["plan"]) if record.get("plan") else None,
             missing=tuple(record.get("missing", ())),
             details=record.get("details", ""),
+            model_draft=record.get("model_draft", ""),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,6 +260,7 @@ class Answer:
             "plan": self.plan.to_dict() if self.plan else None,
             "missing": list(self.missing),
             "details": self.details,
+            "model_draft": self.model_draft,
         }
 
 

@@ -49,7 +49,7 @@ def main() -> None:
                 timeout=60_000,
             )
             first.append((time.perf_counter() - began) * 1000)
-            page.wait_for_selector("#panel-0-1", timeout=60_000)
+            page.wait_for_selector("#panel-0-1", state="attached", timeout=60_000)
             done.append((time.perf_counter() - began) * 1000)
         browser.close()
     print(

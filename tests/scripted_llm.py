@@ -20,6 +20,9 @@ class Reply:
     delay: float = 0.0
     malformed: bool = False
     cut_after: int | None = None  # stop the stream after this many chunks, without finishing
+    gap: float = 0.0  # seconds between streamed chunks (delay is before the first)
+    finish: str = "stop"  # the finish_reason sent at the end ("length" when a token limit stopped it)
+    keepalive: bool = False  # stream: send headers at once, then SSE comments every 0.2 s through the delay
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -60,6 +63,8 @@ class ScriptedServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 server.requests.append(body)
                 reply = server.script(body)
+                if reply.keepalive and body.get("stream"):
+                    return self._stream(body, reply)
                 time.sleep(reply.delay)
                 if reply.status != 200:
                     return self._json(reply.status, {"error": {"message": "scripted failure", "type": "server_error"}})
@@ -77,7 +82,7 @@ class ScriptedServer:
                         "choices": [
                             {
                                 "index": 0,
-                                "finish_reason": "stop",
+                                "finish_reason": reply.finish,
                                 "message": {"role": "assistant", "content": reply.content},
                             }
                         ],
@@ -89,12 +94,21 @@ class ScriptedServer:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
+                waited = 0.0
+                while reply.keepalive and waited < reply.delay:
+                    # Like llama.cpp's server while it reads the prompt: bytes, but no tokens.
+                    self.wfile.write(b": ping\n\n")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+                    waited += 0.2
                 words = reply.content.split(" ")
                 pieces = [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
                 for i, piece in enumerate(pieces):
                     if reply.cut_after is not None and i >= reply.cut_after:
                         self.wfile.flush()
                         return
+                    if i and reply.gap:
+                        time.sleep(reply.gap)
                     if reply.malformed and i == 1:
                         self.wfile.write(b"data: {broken json\n\n")
                         continue
@@ -113,7 +127,7 @@ class ScriptedServer:
                         "object": "chat.completion.chunk",
                         "created": 0,
                         "model": body.get("model"),
-                        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+                        "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish}],
                     }
                 )
                 self.wfile.write(b"data: [DONE]\n\n")

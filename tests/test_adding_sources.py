@@ -75,6 +75,21 @@ def test_an_upload_that_duplicates_a_source_is_refused_and_removed(small_corpus,
     assert "notes/amazon.md" in {s["doc_id"] for s in assistant.sources()}  # the original is still indexed
 
 
+def test_machine_read_deals_can_be_reviewed_over_http(small_corpus, tmp_path):
+    client, assistant = _client(small_corpus, tmp_path)
+    page = b"Orbit Compute signs Anthropic\n\nOrbit Compute will provide Anthropic with 5,000 GPUs from May 2026.\n"
+    assert client.post("/api/upload", files={"file": ("orbit.txt", page, "text/plain")}).status_code == 200
+    (entry,) = client.get("/api/deals/extracted").json()
+    assert (entry["supplier"], entry["customer"]) == ("Orbit Compute", "Anthropic") and "5,000 GPUs" in entry["quote"]
+    machine = client.get("/api/deals", params={"origin": "extracted"}).json()
+    assert [d["supplier"] for d in machine] == ["Orbit Compute"]
+    done = client.post(f"/api/deals/{entry['id']}/accept")
+    assert done.status_code == 200 and done.json()["review_file"].endswith("orbit.txt.reviewed.yaml")
+    assert client.get("/api/deals/extracted").json() == []
+    assert client.get("/api/deals", params={"origin": "extracted"}).json() == []
+    assert client.post("/api/deals/nosuchid/accept").status_code == 422
+
+
 @pytest.fixture
 def import_dir(tmp_path):
     folder = tmp_path / "imports"

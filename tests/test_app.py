@@ -4,7 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from harness import REPO, PageErrors, chromium, launch_chromium
+from harness import REPO
+from web_page import ask, watched_page
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 
@@ -45,58 +46,42 @@ def test_api_rejects_an_empty_question_with_a_message(client):
 
 @pytest.mark.browser
 def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_server):
-    executable, playwright = chromium()
-    app_url = app_server.ready_url
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = launch_chromium(p, executable)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors = PageErrors(page, app_server.log)
-        page.goto(app_url)
-        page.fill("#question textarea", "Who supplies compute to Anthropic?")
-        page.click("#ask")
-        page.wait_for_selector("#chatbot a.cite", timeout=60_000)
+    with watched_page(app_server) as page:
+        ask(page, "Who supplies compute to Anthropic?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "chat.png"))
-        # Click each of the first citations: its own card is the one highlighted.
+        # Click each of the first citations: its own quote is the one highlighted.
         for n in (1, 2, 3):
             page.click(f"#chatbot a.cite[href='#src-0-{n}'] >> nth=0")
-            page.wait_for_selector(f"#panel-0-{n}.active", timeout=5_000)
-            assert page.is_visible(f"#panel-0-{n}")
-        page.fill("#question textarea", "And OpenAI?")
-        page.click("#ask")
-        page.wait_for_selector("#panel-1-1", timeout=60_000)
+            page.wait_for_selector(f"#sources .quote.active:has(#panel-0-{n})", timeout=5_000)
+            assert len(page.query_selector_all("#sources .quote.active")) == 1
+        ask(page, "And OpenAI?", 1)
+        page.wait_for_selector("#panel-1-1", state="attached", timeout=60_000)
         assert "Searched for: Who supplies compute to OpenAI?" in page.inner_text("#searched")
         assert not page.query_selector("#panel-0-1")  # only the current answer's sources are in the panel
         page.click("button[role='tab']:has-text('Deals')")
         page.click("#show-deals")
-        page.wait_for_selector("#deal-graph img", timeout=60_000)
-        box = page.query_selector("#deal-graph img").bounding_box()
+        page.wait_for_selector("#deal-graph-box svg .pair", timeout=60_000)
+        box = page.query_selector("#deal-graph-box svg").bounding_box()
         assert box and box["width"] > 200 and box["height"] > 200
         page.click("#deals-table [data-testid='cell-0-0']")
-        page.wait_for_selector("#evidence .card", timeout=10_000)
+        page.wait_for_selector("#deals-evidence .card", timeout=10_000)
         page.screenshot(path=str(ARTIFACTS / "deals.png"), full_page=True)
-        errors.assert_none()
-        browser.close()
 
 
 @pytest.mark.browser
 def test_hostile_note_renders_as_inert_text(app_server):
-    executable, playwright = chromium()
-    with playwright.sync_playwright() as p:
-        browser = launch_chromium(p, executable)
-        page = browser.new_page()
-        errors = PageErrors(page, app_server.log)
-        page.goto(app_server.ready_url)
-        page.fill("#question textarea", "What does Lambda rent to the Zanzibar tester?")
-        page.click("#ask")
+    with watched_page(app_server) as page:
+        ask(page, "What does Lambda rent to the Zanzibar tester?", 0)
         page.wait_for_selector("#sources .card", timeout=60_000)
         page.wait_for_timeout(500)
         assert page.evaluate("window.pwned") is None
         assert not page.query_selector("#chatbot img[src='x'], #sources img, #chatbot img[src*='pixel']")
         assert "<script>" in page.inner_text("#sources") or "<img" in page.inner_text("#chatbot")
-        errors.assert_none()
-        browser.close()
+        page.click("#chatbot .copy-md")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "Zanzibar" in copied and ("<img" in copied or "<script>" in copied)
 
 
 def test_concurrent_users_get_answers_without_errors(app_url):

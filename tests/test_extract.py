@@ -31,6 +31,19 @@ def test_the_direction_comes_from_the_verb_not_the_word_order():
     assert pairs("Oracle leased its Abilene halls to OpenAI for 15 years.") == [("Oracle", "OpenAI")]
 
 
+def test_new_companies_are_read_in_the_ways_news_names_a_deal():
+    assert pairs("Anthropic has tapped Marlin Cloud to supply 10,000 GPUs.") == [("Marlin Cloud", "Anthropic")]
+    assert pairs("Marlin Cloud, a Denver neocloud, said it will supply OpenAI with 5,000 GPUs.") == [
+        ("Marlin Cloud", "OpenAI")
+    ]
+    assert pairs("Marlin Cloud has won a $300 million contract from Orca Robotics.") == [
+        ("Marlin Cloud", "Orca Robotics")
+    ]
+    assert pairs("Marlin Cloud landed Orca Robotics as a customer in a $300 million deal.") == [
+        ("Marlin Cloud", "Orca Robotics")
+    ]
+
+
 def test_a_chip_named_in_the_deal_is_what_is_supplied_not_a_party():
     assert pairs("CoreWeave will provide OpenAI with 9,000 Nvidia GB300 GPUs in Texas.") == [("CoreWeave", "OpenAI")]
 

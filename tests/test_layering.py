@@ -14,9 +14,12 @@ LAYERS = [
     {"answer"},
     {"condense", "chat"},
     {"api"},
+    {"citecheck", "eval_report", "eval_starter"},
     {
         "render",
         "ui_html",
+        "ui_assets",
+        "suggest",
         "graph_plot",
         "evaluate",
         "plan_eval",

@@ -48,22 +48,29 @@ def test_correct_citation_is_verified(server, llm_assistant):
     assert all(v.supported for v in answer.verdicts)
 
 
+def _right_then(wrong: str):
+    """A scripted answer: one supported sentence, then `wrong` citing the same source."""
+
+    def script(body):
+        n = source_number(body, "$920 million")
+        return Reply(f"Google will pay SpaceX $920 million a month for compute capacity [{n}]. {wrong} [{n}].")
+
+    return script
+
+
 def test_wrong_figure_is_flagged_unverified(server, llm_assistant):
-    server.script = lambda body: Reply(
-        f"Google will pay SpaceX $9 billion a month for compute capacity [{source_number(body, '$920 million')}]."
-    )
+    server.script = _right_then("Google will pay SpaceX $9 billion a month for compute capacity")
     answer = llm_assistant.ask(QUESTION)
-    assert "(unverified)" in answer.text
+    assert answer.backend == "openai"
+    assert answer.text.count("(unverified)") == 1 and answer.text.endswith("(unverified)")
     assert not answer.citations[0].verified
-    assert "$9 billion" in answer.verdicts[0].reason
+    assert answer.verdicts[0].supported and "$9 billion" in answer.verdicts[1].reason
 
 
 def test_wrong_company_is_flagged_unverified(server, llm_assistant):
-    server.script = lambda body: Reply(
-        f"Microsoft will pay SpaceX $920 million a month for compute [{source_number(body, '$920 million')}]."
-    )
+    server.script = _right_then("Microsoft will pay SpaceX $920 million a month for compute")
     answer = llm_assistant.ask(QUESTION)
-    assert not answer.verdicts[0].supported and "Microsoft" in answer.verdicts[0].reason
+    assert not answer.verdicts[1].supported and "Microsoft" in answer.verdicts[1].reason
 
 
 def test_unknown_citation_numbers_are_dropped(server, llm_assistant):

@@ -158,6 +158,8 @@ def test_new_companies_are_listed_but_never_written_into_the_entity_table(world,
     assert "Tessel Cloud" in out and "Quill Labs" in out
     assert "Anthropic" not in out
     assert (corpus / "entities.yaml").read_bytes() == (CORPUS / "entities.yaml").read_bytes()
+    everyone = _run(world, ["companies"], capsys)
+    assert "Quill Labs" in everyone and "Anthropic" in everyone
 
 
 def test_machine_read_deals_are_listed_with_quotes_and_ids(world, capsys):

@@ -166,6 +166,9 @@ def test_two_apps_on_a_chroma_server_answer_from_a_document_a_third_process_inge
     for app in replicas:
         app.wait_until_known("added/quokka.md", seconds=20)
         assert set(app.statuses) == {200}
+        # The replica read the one new document, not the whole store again.
+        update = app.call("/v1/models")[1]["index"]["last_update"]
+        assert update["full"] is False and update["documents"] == 1
 
 
 def test_a_second_writer_on_an_embedded_store_stops_with_one_clear_line(small_corpus, tmp_path):

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import re
+from dataclasses import replace
 
 from assistant import render, ui_html
 from assistant.types import Answer, Citation, Deal, Evidence
@@ -43,11 +44,13 @@ def test_answer_text_shows_notice_search_answer_and_sources():
 
 def test_deals_table_aligns_columns_and_shortens_long_resources():
     gap = " " * 42
-    assert render.deals_table([DEAL]).splitlines() == [
+    assert render.deals_table([DEAL, replace(DEAL, origin="extracted")]).splitlines() == [
         f"supplier  customer  announced   status     resource{gap}  sources          origin",
-        f"--------  --------  ----------  ---------  {'-' * 50}  {'-' * 15}  --------",
+        f"--------  --------  ----------  ---------  {'-' * 50}  {'-' * 15}  {'-' * 18}",
         "AMD       OpenAI    2025-10-06  announced  "
         "Instinct GPUs and more and more and more and more…  Nasdaq, Reuters  reviewed",
+        "AMD       OpenAI    2025-10-06  announced  "
+        "Instinct GPUs and more and more and more and more…  Nasdaq, Reuters  read from the text",
     ]
 
 

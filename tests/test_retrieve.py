@@ -33,3 +33,48 @@ def test_publisher_and_date_filters(assistant):
 def test_company_filter_and_undated_sources_survive_date_filters(assistant):
     hits = assistant.retriever.retrieve("xAI sells compute to Anthropic", Filters(companies=("xAI",), before="2020-01"))
     assert hits and all(p.published is None for p in hits)
+
+
+def test_lexical_index_scores_as_bm25s_does_after_documents_leave_and_return(assistant):
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    from assistant.retrieve import Lexical, tokenize
+
+    assistant.retriever.refresh()
+    docs = assistant.retriever._docs
+    assert len(docs) > 30
+    gone = sorted(docs)[::3]
+    lexical = Lexical()
+    for doc_id, doc in docs.items():
+        lexical.add(doc_id, doc.entries, doc.tokens)
+    for doc_id in gone:
+        lexical.remove(doc_id)
+    for doc_id in gone[::2]:  # half of them come back, as re-ingested documents do
+        lexical.add(doc_id, docs[doc_id].entries, docs[doc_id].tokens)
+    kept = [n for n in assistant.retriever.nodes if n.metadata["doc_id"] not in set(gone[1::2])]
+    reference = BM25Retriever.from_defaults(nodes=kept, similarity_top_k=10)
+    for question in ("Trainium2 chips in Project Rainier", "$920 million a month", "Who rents GPUs to Meta?"):
+        expected = [(round(h.score, 4), h.node.node_id) for h in reference.retrieve(question)]
+        got = [(round(s, 4), e["node_id"]) for e, s in lexical.search(tokenize([question])[0], 10)]
+        assert [s for s, _ in got] == [s for s, _ in expected]
+        cut = got[-1][0]  # chunks tied at the cut may differ; every chunk above it must not
+        assert {c for s, c in got if s > cut} == {c for s, c in expected if s > cut}
+
+
+def test_a_restart_reads_the_saved_indexes_and_ignores_a_damaged_copy(small_corpus, tmp_path):
+    from assistant.api import Assistant
+    from assistant.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=small_corpus)
+    first = Assistant(settings)
+    expected = first.ask("Who gives Anthropic TPUs?")
+    assert first.retriever.last_refresh["full"] and (settings.data_dir / "index-cache.pickle").is_file()
+
+    again = Assistant(settings)
+    assert again.ask("Who gives Anthropic TPUs?").text == expected.text
+    assert again.retriever.last_refresh == {**again.retriever.last_refresh, "documents": 0, "full": False}
+
+    (settings.data_dir / "index-cache.pickle").write_bytes(b"not a saved index")
+    damaged = Assistant(settings)
+    assert damaged.ask("Who gives Anthropic TPUs?").text == expected.text
+    assert damaged.retriever.last_refresh["full"]
