@@ -16,6 +16,7 @@ from typing import Protocol
 
 from assistant import citations, compose, extractive, relations
 from assistant.compose import Composed
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.graph import DealGraph
 from assistant.retrieve import Filters, Retriever
@@ -34,11 +35,6 @@ _QUESTION_WORDS = set(
 )
 DETAILS = "\n\n---\n\n"  # between the shown text and the details while both are verified as one draft
 ASKED_DETAILS = frozenset(compose._LABEL)  # attributes whose absence an answer reports
-
-
-class Vectors(Protocol):
-    def query(self, text: str): ...
-    def __call__(self, texts: list[str]): ...
 
 
 class Model(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from assistant import sentences, textmatch
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.types import Citation, Passage, Verdict
 
@@ -52,7 +53,7 @@ def strip_markers(text: str) -> str:
 
 
 def verify(
-    draft: str, passages: list[Passage], vectors, entities: EntityTable
+    draft: str, passages: list[Passage], vectors: Vectors, entities: EntityTable
 ) -> tuple[str, list[Citation], list[Verdict]]:
     """Check each sentence of `draft` against its cited passages; return shown text, citations, verdicts."""
     text, mapping = renumber(draft, len(passages))
@@ -110,7 +111,9 @@ def unsupported(verdicts: list[Verdict]) -> tuple[int, int]:
     return sum(not v.supported for v in checked), len(checked)
 
 
-def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, entities: EntityTable):
+def _judge(
+    claim: str, numbers: list[int], by_new: dict[int, Passage], vectors: Vectors, entities: EntityTable
+) -> tuple[Verdict, dict[int, tuple[float, tuple[int, int]]]]:
     if not numbers and claim.endswith(":"):
         return Verdict(claim, (), True, _LEAD_IN), {}
     if not numbers:
