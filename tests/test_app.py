@@ -63,7 +63,7 @@ def test_page_streams_an_answer_with_clickable_citations_and_a_deal_graph(app_se
         page.click("button[role='tab']:has-text('Deals')")
         page.click("#show-deals")
         page.wait_for_selector("#deal-graph-box svg .pair", timeout=60_000)
-        box = page.query_selector("#deal-graph-box svg").bounding_box()
+        box = page.query_selector("#deal-graph-box svg.deal-graph").bounding_box()
         assert box and box["width"] > 200 and box["height"] > 200
         page.click("#deals-table [data-testid='cell-0-0']")
         page.wait_for_selector("#deals-evidence .card", timeout=10_000)
