@@ -134,12 +134,19 @@ def main() -> None:
     parser.add_argument("--free-runs", type=int, default=3, help="free-running generations timed for tokens/s")
     parser.add_argument("--free-tokens", type=int, default=128)
     parser.add_argument("--report", help="only print the table of an earlier --out file")
+    parser.add_argument(
+        "--let-echo", action="store_true", help="do not stop a model that echoes its prompt: measure what it writes"
+    )
     args = parser.parse_args()
     if args.report:
         saved = json.loads(Path(args.report).read_text(encoding="utf-8"))
         report({"extractive": saved["extractive"], "local": saved["local"]}, saved["n"], saved["free"])
         return
 
+    if args.let_echo:
+        from assistant import llm
+
+        llm.STOP = [stop for stop in llm.STOP if stop != "<sources>"]
     rows = [json.loads(line) for line in Path(args.questions).read_text(encoding="utf-8").splitlines() if line.strip()]
     rows = [r for r in rows if not r.get("turns") and args.split in ("all", r.get("split"))]
     rows = rows[: args.limit] if args.limit else rows
