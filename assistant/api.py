@@ -16,7 +16,7 @@ from assistant.errors import ConfigError, QuestionError
 from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.store import Store
-from assistant.types import Answer, IngestReport, TextDelta, Turn
+from assistant.types import Answer, Deal, IngestReport, Plan, TextDelta, Turn
 
 
 class Assistant:
@@ -123,17 +123,31 @@ class Assistant:
         publisher: str | None = None,
         company: str | None = None,
         top_k: int | None = None,
+        plan: Plan | None = None,
     ) -> Iterator[TextDelta | Answer]:
         filters = _filters(as_of, publisher, company, self.entities)
-        ctx = Context(
+        yield from stream_answer(question, standalone, self._context(top_k), filters, plan=plan)
+
+    def _context(self, top_k: int | None = None) -> Context:
+        """The one place an answer's parts are put together."""
+        return Context(
             retriever=self.retriever,
             vectors=self.vectors,
             entities=self.entities,
             top_k=top_k or self.settings.top_k,
             llm=self.llm,
             graph=self.graph if self.settings.use_graph else None,
+            # Without the plan (an evaluation ablation) questions are read by the relation rules alone.
+            read_plan=self.plan if self.settings.use_plan else None,
         )
-        yield from stream_answer(question, standalone, ctx, filters)
+
+    def plan(self, question: str) -> Plan:
+        """The typed reading of a standalone question (intent, companies and roles, filters, attribute).
+
+        Companies known only from new reports (the graph's provisional ones) are read too."""
+        from assistant.plan import read_plan
+
+        return read_plan(question, self.graph.entities, self.vectors)
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 
@@ -189,6 +203,19 @@ class Assistant:
         graph = self.graph
         names = sorted(graph.entities.provisional) if new else graph.companies()
         return [(n, graph.kind(n) or "unknown", len(graph.deals_of({n}))) for n in names]
+
+    def company_kind(self, name: str) -> str | None:
+        """The kind of a company ("lab", "cloud", "chipmaker", ...), None when unknown."""
+        graph = self.graph
+        return graph.kind(graph.entities.resolve(name) or name)
+
+    def conflicts(self, deal: Deal) -> list[tuple[str, list]]:
+        """(what, evidence on each side) where the sources disagree about `deal`."""
+        return self.graph.conflicts(deal)
+
+    def index_state(self) -> dict:
+        """The store's state record (version, counts) for status displays."""
+        return self.store.state()
 
     def sources(self) -> list[dict]:
         """One record per indexed document: id, title, publisher, url, published, companies, chunks."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from assistant import sentences, textmatch
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.types import Citation, Passage, Verdict
 
@@ -20,6 +21,7 @@ MARKER = re.compile(r"\s?\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
 SIM_SUPPORT = 0.62
 OVERLAP_SUPPORT = 0.6
 UNVERIFIED = " (unverified)"
+MACHINE_READ = " (read from the text)"  # a note on a claim's source, not part of the claim
 _LEAD_IN = "lead-in to a list"
 _NO_FACTS = "no facts to cite"
 
@@ -47,17 +49,18 @@ def cited_numbers(sentence: str) -> list[int]:
 
 
 def strip_markers(text: str) -> str:
-    return MARKER.sub("", text).replace(UNVERIFIED, "").strip()
+    return MARKER.sub("", text).replace(UNVERIFIED, "").replace(MACHINE_READ, "").strip()
 
 
 def verify(
-    draft: str, passages: list[Passage], vectors, entities: EntityTable
+    draft: str, passages: list[Passage], vectors: Vectors, entities: EntityTable
 ) -> tuple[str, list[Citation], list[Verdict]]:
     """Check each sentence of `draft` against its cited passages; return shown text, citations, verdicts."""
     text, mapping = renumber(draft, len(passages))
     by_new = {new: passages[old - 1] for old, new in mapping.items()}
     verdicts: list[Verdict] = []
     quotes: dict[int, tuple[float, tuple[int, int]]] = {}
+    used: dict[int, list[tuple[int, int]]] = {}  # every span that served a claim, per citation
     support: dict[int, list[bool]] = {}
     pieces: list[str] = []
     cursor = 0
@@ -70,6 +73,8 @@ def verify(
         for n, (score, span) in spans.items():
             if n not in quotes or score > quotes[n][0]:
                 quotes[n] = (score, span)
+            if span not in used.setdefault(n, []):
+                used[n].append(span)
         for n in numbers:
             support.setdefault(n, []).append(verdict.supported)
         pieces.append(text[cursor:end])
@@ -91,6 +96,7 @@ def verify(
                 published=passage.published,
                 quote=passage.text[lo:hi],
                 verified=all(support.get(n, [False])),
+                quotes=tuple(dict.fromkeys(passage.text[a:b] for a, b in sorted(used.get(n, [(lo, hi)])))),
             )
         )
     return "".join(pieces), citations, verdicts
@@ -105,7 +111,9 @@ def unsupported(verdicts: list[Verdict]) -> tuple[int, int]:
     return sum(not v.supported for v in checked), len(checked)
 
 
-def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, entities: EntityTable):
+def _judge(
+    claim: str, numbers: list[int], by_new: dict[int, Passage], vectors: Vectors, entities: EntityTable
+) -> tuple[Verdict, dict[int, tuple[float, tuple[int, int]]]]:
     if not numbers and claim.endswith(":"):
         return Verdict(claim, (), True, _LEAD_IN), {}
     if not numbers:
@@ -115,6 +123,19 @@ def _judge(claim: str, numbers: list[int], by_new: dict[int, Passage], vectors, 
     missing = textmatch.unsupported_figures(claim, cited)
     cited_companies = set(entities.mentions(cited)) | {c for n in numbers for c in entities.mentions(by_new[n].title)}
     strangers = [c for c in entities.mentions(claim) if c not in cited_companies]
+    if not missing and not strangers:
+        lexical = {
+            n: max(
+                ((textmatch.overlap(claim, by_new[n].text[s:e]), (s, e)) for s, e in sentences.spans(by_new[n].text))
+            )
+            for n in numbers
+            if sentences.spans(by_new[n].text)
+        }
+        if lexical and max(lap for lap, _ in lexical.values()) >= OVERLAP_SUPPORT:
+            # The cited sentences already hold the claim's words: supported without embedding it (a list of
+            # hundreds of short rows stays cheap); each source is quoted by its closest sentence.
+            best = max(lap for lap, _ in lexical.values())
+            return Verdict(claim, tuple(numbers), True, "supported", round(best, 3)), dict(lexical.items())
     claim_vec = None
     spans: dict[int, tuple[float, tuple[int, int]]] = {}  # citation -> (closeness, best sentence)
     best_sim, best_overlap = 0.0, 0.0

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--as-of", help="only use sources published on or before this date (YYYY-MM-DD)")
     p.add_argument("--json", action="store_true", help="print the full answer record as JSON")
+    p.add_argument("--full", action="store_true", help="also print the rest of a shortened list, with its sources")
     p.add_argument("--backend", choices=["extractive", "openai"])
     p.add_argument("--local", action="store_true", help="answer in this process even when a server is running")
 
@@ -104,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "ask" and not args.local and not args.backend:
         answer = _ask_resident(settings, args.question, args.as_of)
         if answer is not None:
-            return _print_answer(answer, args.json)
+            return _print_answer(answer, args.json, args.full)
     from assistant.api import Assistant
 
     if args.command == "ingest":
@@ -133,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         return _print_ingest_report(report.to_dict(), "")
     assistant = Assistant(settings)
     if args.command == "ask":
-        return _print_answer(assistant.ask(args.question, as_of=args.as_of), args.json)
+        return _print_answer(assistant.ask(args.question, as_of=args.as_of), args.json, args.full)
     if args.command == "deals":
         from assistant import render
 
@@ -197,15 +198,22 @@ def _propose_deals(assistant, paths: list[Path]) -> None:
         )
 
 
-def _print_answer(answer, as_json: bool) -> int:
+def _print_answer(answer, as_json: bool, full: bool = False) -> int:
+    """The answer and the sources its text cites; `full` adds the details a list answer keeps apart."""
     if as_json:
         import json
 
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        from assistant.render import answer_text
+        return 0
+    import re
+    from dataclasses import replace
 
-        print(answer_text(answer))
+    from assistant.render import answer_text
+
+    if full and answer.details:
+        answer = replace(answer, text=f"{answer.text}\n\n{answer.details}")
+    shown = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    print(answer_text(replace(answer, citations=tuple(c for c in answer.citations if c.number in shown))))
     return 0
 
 

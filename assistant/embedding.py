@@ -12,7 +12,11 @@ import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 from assistant.errors import ConfigError
 
@@ -144,6 +148,13 @@ def load_embedder(name: str = "local", runtime: str = "auto"):
     return OpenAIEmbedding(model=name)
 
 
+class Vectors(Protocol):
+    """Unit vectors for texts: one row per text, and one vector for a query (SentenceVectors is the one in use)."""
+
+    def __call__(self, texts: list[str]) -> NDArray[np.float32]: ...
+    def query(self, text: str) -> NDArray[np.float32]: ...
+
+
 class SentenceVectors:
     """Unit vectors for short texts, cached, so re-ranking the same passages twice embeds nothing."""
 
@@ -154,7 +165,7 @@ class SentenceVectors:
         self.known: Callable[[], dict[str, Any]] = known or dict
         self._cache: dict[str, Any] = {}
 
-    def __call__(self, texts: list[str]):
+    def __call__(self, texts: list[str]) -> NDArray[np.float32]:
         import numpy as np
 
         known = self.known()
@@ -169,7 +180,7 @@ class SentenceVectors:
             return np.zeros((0, 384), dtype=np.float32)
         return np.stack([known[t] if t in known else self._cache[t] for t in texts]).astype(np.float32, copy=False)
 
-    def query(self, text: str):
+    def query(self, text: str) -> NDArray[np.float32]:
         """A question's vector; MiniLM uses the same encoder for queries and passages."""
         return self([text])[0]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from assistant import sentences, textmatch
+from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.types import Passage
 
@@ -28,7 +29,7 @@ class Candidate:
     start: int = 0  # offset of the sentence in its passage
 
 
-def rank_sentences(question: str, passages: list[Passage], vectors, entities: EntityTable) -> list[Candidate]:
+def rank_sentences(question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable) -> list[Candidate]:
     """Every usable sentence of the passages, best first."""
     asked = set(entities.mentions(question))
     asked_figures = {v for _, v in textmatch.figures(question)}
@@ -71,7 +72,7 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
 
 
 def draft(
-    question: str, passages: list[Passage], vectors, entities: EntityTable, min_score: float = MIN_SCORE
+    question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable, min_score: float = MIN_SCORE
 ) -> tuple[str, list[Passage]] | None:
     """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
     as passages (so each citation quotes exactly one sentence); None when nothing answers."""

@@ -151,6 +151,10 @@ class DealGraph:
             found.append(("date", [days[d] for d in sorted(days)]))
         return found
 
+    def claimed_days(self, deal: Deal) -> dict[Evidence, str]:
+        """The announcement day each piece of a deal's evidence gives in its ledger entry."""
+        return {ev: entry.get("announced") or "" for entry, ev in self._claims(deal)}
+
     def _claims(self, deal: Deal) -> list[tuple[dict, Evidence]]:
         for _, _, data in self.graph.edges(deal.supplier, data=True) if deal.supplier in self.graph else ():
             if data["deal"].customer == deal.customer and set(deal.evidence) <= {ev for _, ev in data["claims"]}:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from assistant.citations import renumber
 from assistant.settings import Settings
-from assistant.types import Passage, TextDelta, Turn
+from assistant.types import Passage, Plan, TextDelta, Turn
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionMessageParam
@@ -59,9 +59,36 @@ def sources_block(passages: list[Passage]) -> str:
     return "<sources>\n" + "\n\n".join(parts) + "\n</sources>"
 
 
-def messages_for(question: str, passages: list[Passage]) -> list[ChatCompletionMessageParam]:
-    user = f"{sources_block(passages)}\n\nQuestion: {question}"
+def messages_for(
+    question: str, passages: list[Passage], graph_facts: str = "", plan: Plan | None = None
+) -> list[ChatCompletionMessageParam]:
+    """The system rules and one user message: numbered sources, facts computed from the deal ledger over the
+    same numbers, how the question was read, and the question."""
+    user = sources_block(passages)
+    if graph_facts:
+        user += (
+            "\n\nFacts computed from the deal ledger, citing the sources above by the same numbers "
+            "(start from these; keep their figures and citations):\n" + graph_facts
+        )
+    if plan is not None:
+        user += f"\n\nHow the question was read: {plan_line(plan)}"
+    user += f"\n\nQuestion: {question}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def plan_line(plan: Plan) -> str:
+    """'intent total; customers OpenAI; asks for power' — the reading of the question, for the model."""
+    parts = [f"intent {plan.intent}"]
+    for name in ("suppliers", "customers", "companies", "excluded", "resources", "kinds"):
+        values = getattr(plan, name)
+        if values:
+            parts.append(f"{name} {', '.join(values)}")
+    for name in ("as_of", "since", "until"):
+        if getattr(plan, name):
+            parts.append(f"{name.replace('_', ' ')} {getattr(plan, name)}")
+    if plan.attribute:
+        parts.append(f"asks for {plan.attribute} (say plainly if no source gives it)")
+    return "; ".join(parts)
 
 
 _TRAILING_MARKERS = re.compile(r"(?:\s?\[[\d,\s]*\])*\s*\Z")
@@ -280,11 +307,12 @@ class LLMDrafter:
         return httpx.Timeout(read, connect=min(10.0, read))
 
     def stream_draft(
-        self, question: str, passages: list[Passage]
+        self, question: str, passages: list[Passage], facts: str = "", plan: Plan | None = None
     ) -> Generator[TextDelta, None, tuple[str | None, str]]:
         """Yields renumbered text deltas; returns (draft with the model's own numbering or None, notice).
 
         Scaffolding is filtered before renumbering, so the deltas and the draft hold the same text.
+        `facts` are graph facts already citing `passages` by number; `plan` is how the question was read.
         """
         started = time.monotonic()
         live = LiveRenumber(len(passages))
@@ -301,7 +329,7 @@ class LLMDrafter:
         pump = _Pump(
             lambda: self.client.with_options(timeout=self._limits(self.timeout), max_retries=0).chat.completions.create(
                 model=self.model,
-                messages=messages_for(question, passages),
+                messages=messages_for(question, passages, facts, plan),
                 stream=True,
                 temperature=0,
                 max_tokens=self.max_tokens,

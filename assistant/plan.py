@@ -10,6 +10,7 @@ around the supply verb, and the other slots from a few light rules:
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -105,7 +106,7 @@ def structure(question: str, slots: Plan):
 
 
 class ExampleBank:
-    """The labelled examples as features (sentence vector + structure) and a softmax reader fitted to them.
+    """The labelled examples as features (sentence vector + structure) and a linear reader fitted to them.
 
     A linear reader over MiniLM vectors is a learned set of intent centroids: it weighs the parts of a
     question's meaning that tell intents apart more than the topic every question here shares
@@ -113,7 +114,10 @@ class ExampleBank:
     10 before the slots settle the direction of a relation).
     """
 
-    def __init__(self, examples: Sequence[tuple[str, str]], embed: Embed, entities: EntityTable) -> None:
+    def __init__(
+        self, examples: Sequence[tuple[str, str]], embed: Embed, entities: EntityTable, cache: Path | None = None
+    ) -> None:
+        """`cache` is a folder keeping the examples' vectors between processes (one file per bank and model)."""
         import numpy as np
 
         self.entities = entities
@@ -121,8 +125,8 @@ class ExampleBank:
         self.intents = [i for _, i in examples]
         self.labels = list(dict.fromkeys(self.intents))
         texts = [masked(q, entities) for q in self.questions]
-        vectors = _unit(np.asarray(_embed_all(embed, texts)))
-        heads = _unit(np.asarray(_embed_all(embed, [_head(t) for t in texts]))) * HEAD_WEIGHT
+        every = _vectors(embed, [*texts, *(_head(t) for t in texts)], cache)
+        vectors, heads = _unit(every[: len(texts)]), _unit(every[len(texts) :]) * HEAD_WEIGHT
         self.slots = [read_slots(q, entities) for q in self.questions]
         shapes = np.stack([structure(q, slots) for q, slots in zip(self.questions, self.slots, strict=True)])
         self.features = np.hstack([vectors, heads, shapes]).astype(np.float32)
@@ -194,6 +198,36 @@ def _unit(vectors):
     return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
 
 
+def _vectors(embed: Embed, texts: list[str], cache: Path | None):
+    """Vectors of `texts`, read from `cache` when an earlier process stored the very same texts and model."""
+    import hashlib
+
+    import numpy as np
+
+    model = getattr(embed, "embedder", embed)
+    name = str(getattr(model, "model_name", type(model).__name__))
+    key = hashlib.sha256("\n".join([name, *texts]).encode("utf-8")).hexdigest()[:20]
+    path = cache / f"plan-examples-{key}.npy" if cache else None
+    if path is not None and path.exists():
+        try:
+            stored = np.load(path)
+            if stored.shape[0] == len(texts):
+                return stored
+        except (OSError, ValueError):
+            pass  # a damaged cache file is recomputed and replaced
+    vectors = np.asarray(_embed_all(embed, texts), dtype=np.float32)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.part")
+            with partial.open("wb") as out:
+                np.save(out, vectors)
+            partial.replace(path)  # whole or absent, never half-written
+        except OSError:
+            pass  # a read-only folder just embeds again next time
+    return vectors
+
+
 def _embed_all(embed: Embed, texts: list[str]):
     if hasattr(embed, "get_text_embedding_batch"):  # a llama-index embedding model
         return embed.get_text_embedding_batch(texts)
@@ -211,13 +245,16 @@ def _embed_one(embed: Embed, text: str):
 _BANKS: dict[tuple[int, int], tuple[object, EntityTable, ExampleBank]] = {}
 
 
-def example_bank(embed: Embed, entities: EntityTable) -> ExampleBank:
-    """The bank fitted once per embedding model and entity table (the model, not its cache wrapper, keys it)."""
+def example_bank(embed: Embed, entities: EntityTable, cache: Path | None = None) -> ExampleBank:
+    """The bank fitted once per embedding model and entity table (the model, not its cache wrapper, keys it).
+
+    With `cache` (a folder, e.g. the index's data folder) the examples' vectors are kept there, so a
+    new process fits the reader in well under a second instead of embedding a thousand sentences."""
     model = getattr(embed, "embedder", embed)
     key = (id(model), id(entities))
     cached = _BANKS.get(key)
     if cached is None or cached[0] is not model or cached[1] is not entities:
-        cached = (model, entities, ExampleBank(load_examples(), embed, entities))
+        cached = (model, entities, ExampleBank(load_examples(), embed, entities, cache))
         _BANKS[key] = cached
     return cached[2]
 

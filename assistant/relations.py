@@ -1,7 +1,8 @@
-"""Relation questions ("who supplies X", "whom does X supply", "does X supply Y", "which labs use
-TPUs", "how many deals over 1 GW", "what changed since DATE") -> complete, cited answers from the graph.
+"""A question Plan + the deal graph -> the deals that answer it (who supplies whom, between, both,
+excluding, counts, totals, comparisons, status, what changed since).
 
-Every list item is a note's own quote, so the verifier can check it like any other sentence.
+`rules_plan` is the fallback reading of a question (regular expressions over the entity table) for
+when no meaning-based plan is available; `select` is the one place a Plan becomes a set of deals.
 """
 
 from __future__ import annotations
@@ -10,8 +11,15 @@ import re
 from dataclasses import dataclass
 
 from assistant import dates, textmatch
-from assistant.graph import DealGraph, headline_figures
-from assistant.types import Conflict, Deal, Evidence, Passage
+from assistant.entities import EntityTable
+from assistant.graph import DealGraph
+from assistant.types import Deal, Plan
+
+GRAPH_INTENTS = frozenset(
+    {"suppliers_of", "customers_of", "between", "intersection", "excluding", "count", "total", "compare"}
+    | {"status", "changed_since"}
+)
+ENDED = ("stalled", "ended", "denied")
 
 _KIND_WORDS = {
     "lab": "lab",
@@ -55,206 +63,157 @@ _LEADING_DATE = re.compile(r"^\s*(?:as of|as at|by|before|until|in)\s+[^,]{3,30}
 _CHANGED = re.compile(r"\b(?:what|which deals?)\b.*\b(?:changed|new|happened|announced|signed)\b.*\bsince\b", re.I)
 
 
-@dataclass(frozen=True)
-class GraphDraft:
-    text: str
-    passages: tuple[Passage, ...]
-    conflicts: tuple[Conflict, ...]
-    coverage: str
+def rules_plan(question: str, entities: EntityTable) -> Plan:
+    """The regular-expression reading of a relation question; intent "facts" when none applies.
 
-
-def draft(question: str, graph: DealGraph, as_of: str | None = None) -> GraphDraft | None:
-    """A complete answer from the graph, or None when the question is not about relations."""
-    as_of = as_of or dates.as_of(question)
-    question = _LEADING_DATE.sub("", question)  # "As of March 2025, who supplied ..." -> "who supplied ..."
-    named = graph.entities.mentions(question)
-    kind = _kind(question)
-    if m := _COUNT.search(question):
-        watts = float(m.group(1)) * (1e9 if m.group(2).lower().startswith("g") else 1e6)
-        deals = [d for d in graph.deals(as_of=as_of) if _max_power(d) >= watts]
-        return _compose(
-            f"The sources record {len(deals)} deals of {m.group(1)} {m.group(2).upper()} or more:",
-            deals,
-            graph,
-            as_of,
-            by="pair",
-        )
-    if _CHANGED.search(question) and (since := dates.since(question)):
-        deals = sorted(graph.deals(as_of=as_of, since=since), key=lambda d: d.evidence[-1].published or "")
-        return _compose(f"Deals reported since {since}:", deals, graph, as_of, by="pair", since=since)
-    if len(named) >= 2 and _PAIR.search(question):
-        a, b = named[0], named[1]
-        deals = graph.deals(supplier=a, customer=b, as_of=as_of) + graph.deals(supplier=b, customer=a, as_of=as_of)
-        if not deals:
-            return GraphDraft("", (), (), "")  # a relation question with no recorded deal: abstain
-        return _compose(
-            f"Yes. The sources record {len(deals)} deal(s) between {a} and {b}:", deals, graph, as_of, by="pair"
-        )
-    if not named:
-        return None
-    target = named[-1] if len(named) == 1 else named[0]
-    if any(p.search(question) for p in _CUSTOMERS_OF):
-        deals = graph.deals(supplier=target, as_of=as_of)
-        deals = [d for d in deals if not kind or graph.kind(d.customer) == kind]
-        products = graph.entities.products_named(question)
-        if products:
-            # "Which labs use TPUs?" wants the TPU deals, not every Google deal.
-            deals = [d for d in deals if _mentions_product(d, products)]
-        label = f"{kind}s" if kind else "companies"
-        return _compose(
-            f"The sources name {len(_names(deals, 'customer'))} {label} that get compute from {target}:",
-            deals,
-            graph,
-            as_of,
-            by="customer",
-        )
-    if any(p.search(question) for p in _SUPPLIERS_OF):
-        deals = graph.deals(customer=target, as_of=as_of)
-        deals = [d for d in deals if not kind or graph.kind(d.supplier) == kind]
-        label = f"{kind}s" if kind else "companies"
-        return _compose(
-            f"The sources name {len(_names(deals, 'supplier'))} {label} that supply compute to {target}:",
-            deals,
-            graph,
-            as_of,
-            by="supplier",
-        )
-    return None
-
-
-def _compose(
-    lead: str, deals: list[Deal], graph: DealGraph, as_of: str | None, by: str, since: str | None = None
-) -> GraphDraft:
-    if not deals:
-        return GraphDraft("", (), (), "")
-    passages: list[Passage] = []
-    conflicts: list[Conflict] = []
-    cite = Citer(passages)
-
-    lines = [lead if not as_of else f"{lead[:-1]} (sources published by {as_of}):"]
-    for deal in sorted(deals, key=lambda d: (getattr(d, by) if by != "pair" else d.supplier, d.announced or "")):
-        shown = [e for e in deal.evidence if not since or (e.published or "") > since] or list(deal.evidence)
-        main = _consensus(shown)
-        marks = [cite(e) + machine_read(e) for e in [main, *(e for e in shown if e.quote != main.quote)]]
-        cited = (" " if any(m.endswith(")") for m in marks[:-1]) else "").join(marks)
-        name = (
-            deal.customer
-            if by == "customer"
-            else deal.supplier
-            if by == "supplier"
-            else f"{deal.supplier} to {deal.customer}"
-        )
-        status = "" if deal.status in ("announced", "operational") else f" ({deal.status})"
-        no_date = " (undated source)" if main.published is None else ""
-        lines.append(f"- {name}{status}: {_bare(main.quote)} {cited}{no_date}.")
-        for attribute, sides in graph.conflicts(deal):
-            lines.append(conflict_line(attribute, sides, cite))
-            conflicts.append(
-                Conflict(deal.supplier, deal.customer, attribute, tuple((e.quote, cite.number(e)) for e in sides))
-            )
-    dated = sorted(p.published for p in passages if p.published)
-    span = f", dated {dated[0]} to {dated[-1]}" if dated else ""
-    undated = sum(1 for p in passages if not p.published)
-    coverage = (
-        f"Coverage: {len(deals)} deal(s) from {len({p.doc_id for p in passages})} sources{span}"
-        + (f", {undated} undated" if undated else "")
-        + "."
-    )
-    return GraphDraft("\n".join(lines), tuple(passages), tuple(conflicts), coverage)
-
-
-def with_graph_facts(text: str, question: str, graph: DealGraph, passages: list[Passage]) -> str:
-    """Add what the graph knows that a few retrieved sentences can miss: that sources disagree about
-    a deal the answer cites, and that a deal between the companies asked about later stalled or ended.
-
-    Quotes for these lines are appended to `passages` (numbered after the others) so they are cited.
+    >>> rules_plan("Who supplies compute to Anthropic?", EntityTable({"Anthropic": {"kind": "lab"}})).customers
+    ('Anthropic',)
     """
-    named = set(graph.entities.mentions(question))
-    cited_docs = {p.doc_id for p in passages}
-    lines = []
-    # Only deals that touch a cited document can carry a conflict the answer should mention.
-    touched = [
-        d
-        for d in graph.deals_of(named)
-        if {e.doc_id for e in d.evidence} & cited_docs
-        or (d.status in ("stalled", "ended", "denied") and {d.supplier, d.customer} <= named)
-    ]
-    for deal in touched:
-        if deal.status in ("stalled", "ended", "denied") and {deal.supplier, deal.customer} <= named:
-            latest = deal.evidence[-1]
-            line = f"Later reports mark this deal as {deal.status}: {_bare(latest.quote)} {Citer(passages)(latest)}."
-            if line not in lines:
-                lines.append(line)
-        for attribute, sides in graph.conflicts(deal):
-            if {e.doc_id for e in sides} & cited_docs:
-                line = conflict_line(attribute, sides, Citer(passages)).removeprefix("- ")
-                if line not in lines:
-                    lines.append(line)
-    return text if not lines else text + "\n\n" + "\n".join(lines[:3])
+    as_of = dates.as_of(question)
+    bare = _LEADING_DATE.sub("", question)
+    named = tuple(entities.mentions(bare))
+    kind = _kind(bare)
+    products = tuple(entities.products_named(bare))
+    base = Plan(companies=named, as_of=as_of, kinds=(kind,) if kind else (), resources=products)
+    if m := _COUNT.search(bare):
+        unit = "GW" if m.group(2).lower().startswith("g") else "MW"
+        return _replace(base, intent="count", threshold=(unit, float(m.group(1))), attribute="power")
+    if _CHANGED.search(bare) and (since := dates.since(bare)):
+        return _replace(base, intent="changed_since", since=since)
+    if len(named) >= 2 and _PAIR.search(bare):
+        return _replace(base, intent="between")
+    if not named:
+        return base
+    target = named[-1] if len(named) == 1 else named[0]
+    if any(p.search(bare) for p in _CUSTOMERS_OF):
+        return _replace(base, intent="customers_of", suppliers=(target,))
+    if any(p.search(bare) for p in _SUPPLIERS_OF):
+        return _replace(base, intent="suppliers_of", customers=(target,))
+    return base
 
 
-class Citer:
-    """Numbers evidence quotes as passages of `passages`, reusing the number of a quote already there."""
+@dataclass(frozen=True)
+class Selection:
+    """The deals a plan asks about, split the way an answer shows them."""
 
-    def __init__(self, passages: list[Passage]) -> None:
-        self.passages = passages
-        self.numbers = {(p.doc_id, p.start, p.text): i for i, p in enumerate(passages, start=1)}
-
-    def number(self, ev: Evidence) -> int:
-        key = (ev.doc_id, ev.start, ev.quote)
-        if key not in self.numbers:
-            self.passages.append(_evidence_passage(ev))
-            self.numbers[key] = len(self.passages)
-        return self.numbers[key]
-
-    def __call__(self, ev: Evidence) -> str:
-        return f"[{self.number(ev)}]"
+    deals: tuple[Deal, ...]  # what the answer is about (compute supply unless other types were asked for)
+    others: tuple[Deal, ...] = ()  # the same parties' deals of other types (investments), named apart
+    role: str = "pair"  # which side of each deal is the counterpart: supplier | customer | pair
+    target: str = ""  # the company the question is about
+    targets: tuple[str, ...] = ()  # every company the question names in the asked role
 
 
-def _evidence_passage(ev: Evidence) -> Passage:
-    return Passage(
-        chunk_id=f"{ev.doc_id}@{ev.start}",
-        doc_id=ev.doc_id,
-        text=ev.quote,
-        score=1.0,
-        title=ev.title,
-        publisher=ev.publisher,
-        url=ev.url,
-        published=ev.published,
-        start=ev.start,
-    )
+def select(plan: Plan, graph: DealGraph) -> Selection | None:
+    """The deals answering `plan`, or None when the plan is not a relation question the graph answers."""
+    if plan.intent not in GRAPH_INTENTS:
+        return None
+    as_of = plan.as_of
+    named = list(plan.companies)
+    if plan.intent == "count" and plan.threshold:
+        unit, value = plan.threshold
+        watts = value * (1e9 if unit.upper().startswith("G") else 1e6)
+        deals = [d for d in graph.deals(as_of=as_of) if _max_power(d) >= watts]
+        return _split(plan, graph, deals, role="pair")
+    if plan.intent == "changed_since":
+        deals = graph.deals(as_of=as_of, since=plan.since)
+        if named:
+            deals = [d for d in deals if {d.supplier, d.customer} & set(named)]
+        return _split(plan, graph, deals, role="pair")
+    if plan.intent in ("between", "compare", "status") and len(named) >= 2:
+        deals = [d for d in graph.deals(as_of=as_of) if {d.supplier, d.customer} <= set(named)]
+        if plan.intent == "compare" and len(deals) < 2 and len(named) >= 3:
+            # "AMD's deal with OpenAI or Broadcom's?": each named company with the one they share.
+            deals = [d for d in graph.deals(as_of=as_of) if d.supplier in named and d.customer in named]
+        return _split(plan, graph, deals, role="pair", target=named[0], targets=tuple(named))
+    if plan.intent == "intersection":
+        return _intersection(plan, graph)
+    role, targets = _role(plan, graph)
+    if not targets:
+        return None
+    deals = []
+    for target in targets:
+        if role == "supplier":  # the counterparts are suppliers: deals where the target is the customer
+            deals += graph.deals(customer=target, as_of=as_of)
+        else:
+            deals += graph.deals(supplier=target, as_of=as_of)
+    if plan.intent in ("status", "compare") and len(targets) == 1 and not deals:
+        return None
+    return _split(plan, graph, deals, role=role, target=targets[0], targets=targets)
 
 
-def _consensus(evidence: list[Evidence]) -> Evidence:
-    """The evidence whose figures most other outlets share; reviewed before machine-read, then the latest."""
-
-    def agreement(ev: Evidence) -> int:
-        mine = set(headline_figures(ev.quote).items())
-        return sum(1 for other in evidence if other is not ev and mine & set(headline_figures(other.quote).items()))
-
-    # A reviewed quote leads a machine-read one that agrees as much.
-    return max(reversed(evidence), key=lambda ev: (agreement(ev), ev.origin == "ledger"))
-
-
-def conflict_line(attribute: str, sides: list[Evidence], cite) -> str:
-    """'- Sources differ on the figures: A: “…” [1]; B: “…” [2].' with every side quoted word for word."""
-    claims = "; ".join(f"{e.publisher}: “{_bare(e.quote)}” {cite(e)}{machine_read(e)}" for e in sides)
-    return f"- Sources differ on the {attribute}: {claims}."
+def _role(plan: Plan, graph: DealGraph) -> tuple[str, tuple[str, ...]]:
+    """(the counterparts' role, the companies asked about)."""
+    if plan.intent == "customers_of" or (plan.suppliers and not plan.customers):
+        return "customer", plan.suppliers or plan.companies[:1]
+    if plan.customers:
+        return "supplier", plan.customers
+    if plan.companies:
+        # "How many deals does Anthropic have?": labs buy compute, everyone else sells it.
+        first = plan.companies[0]
+        return ("supplier" if graph.kind(first) == "lab" else "customer"), (first,)
+    return "supplier", ()
 
 
-def machine_read(ev: Evidence) -> str:
-    """' (read from the text)' after a quote no person has reviewed as a deal yet."""
-    return " (read from the text)" if ev.origin == "extracted" else ""
+def _intersection(plan: Plan, graph: DealGraph) -> Selection | None:
+    role, targets = _role(plan, graph)
+    if len(targets) < 2:
+        targets = tuple(plan.companies)
+        role = "supplier" if all(graph.kind(t) == "lab" for t in targets) else "customer"
+    if len(targets) < 2:
+        return None
+    per_target = []
+    for target in targets:
+        if role == "supplier":
+            per_target.append(graph.deals(customer=target, as_of=plan.as_of))
+        else:
+            per_target.append(graph.deals(supplier=target, as_of=plan.as_of))
+    common = set.intersection(*({getattr(d, role) for d in deals if d.type == "compute"} for deals in per_target))
+    deals = [d for deals in per_target for d in deals if getattr(d, role) in common]
+    return _split(plan, graph, deals, role=role, target=targets[0], targets=targets)
 
 
-def _mentions_product(deal: Deal, products: list[str]) -> bool:
+def _split(
+    plan: Plan, graph: DealGraph, deals: list[Deal], role: str, target: str = "", targets: tuple[str, ...] = ()
+) -> Selection:
+    deals = [d for d in deals if _admits(plan, d, role, graph)]
+    wanted = set(plan.deal_types) or {"compute"}
+    if plan.intent in ("between", "compare", "status", "changed_since"):
+        # About named parties every kind of deal counts: "still investing" may be a compute deal's money.
+        wanted = {"compute", "investment", "financing", "backstop"}
+    chosen = tuple(d for d in deals if d.type in wanted)
+    others = tuple(d for d in deals if d.type not in wanted)
+    return Selection(chosen, others, role, target, targets)
+
+
+def _admits(plan: Plan, deal: Deal, role: str, graph: DealGraph) -> bool:
+    counterpart = getattr(deal, role) if role in ("supplier", "customer") else None
+    if plan.excluded and {deal.supplier, deal.customer} & set(plan.excluded):
+        return False
+    if counterpart is not None and plan.excluded_kinds and graph.kind(counterpart) in plan.excluded_kinds:
+        return False
+    if plan.kinds and counterpart is not None and graph.kind(counterpart) not in plan.kinds:
+        return False
+    # Only product lines of the entity table ("TPU", "Trainium", "Colossus") filter deals: a ledger's wording
+    # of generic resources ("chips", "data center") is too loose to leave a deal out on.
+    products = [r for r in plan.resources if graph.entities.products_named(r)]
+    if products and not mentions_product(deal, products):
+        return False
+    excluded = [r for r in plan.excluded_resources if graph.entities.products_named(r)]
+    if excluded and mentions_product(deal, excluded):
+        return False
+    if plan.until and deal.announced and deal.announced[: len(plan.until)] > plan.until:
+        return False
+    return not (plan.since and plan.intent != "changed_since" and (deal.announced or "") < plan.since)
+
+
+def mentions_product(deal: Deal, products: tuple[str, ...] | list[str]) -> bool:
     text = " ".join([deal.resource, *(e.quote for e in deal.evidence)]).lower()
     stems = {p.lower().rstrip("s") for p in products}
     return any(stem in text for stem in stems)
 
 
-def _names(deals: list[Deal], role: str) -> set[str]:
-    return {getattr(d, role) for d in deals}
+def max_power(deal: Deal) -> float:
+    return _max_power(deal)
 
 
 def _kind(question: str) -> str | None:
@@ -267,5 +226,7 @@ def _max_power(deal: Deal) -> float:
     return max(values, default=0.0)
 
 
-def _bare(quote: str) -> str:
-    return quote.rstrip().rstrip(".")
+def _replace(plan: Plan, **changes) -> Plan:
+    from dataclasses import replace
+
+    return replace(plan, **changes)

@@ -43,7 +43,11 @@ _COMPUTE = re.compile(r"\bcompute\b", re.I)
 _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.I))
     for name, pattern in (
-        ("reason", r"^\s*why\b|\bwhy\b|\breasons?\b|\brationale\b|\bmotivat|\bhow come\b|\bwhat drove\b"),
+        (
+            "reason",
+            r"\bwhy\b|\breasons?\b|\brationale\b|\bmotivat|\bhow come\b|\bwhat (?:drove|led|made|pushed)\b"
+            r"|\bexplains?\b|\blogic\b|\bthinking behind\b",
+        ),
         (
             "status",
             r"\bstill\b|\bstatus\b|\boperational\b|\blive\b|\bcancel+(?:ed|led)?\b|\bstall(?:ed)?\b|\bconfirmed\b"
@@ -55,7 +59,11 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "price",
             r"\bprices?\b|\bper[- ](?:gpu|chip|hour|gpu-hour|month|year)\b|\brates?\b|\bcheaper\b|\bcosts? per\b",
         ),
-        ("duration", r"\bhow long\b|\bduration\b|\bterm\b|\blasts?\b|\blonger\b|\byears? does\b|\blength\b"),
+        (
+            "duration",
+            r"\bhow long\b|\bduration\b|\bterm\b|\blast(?:s|ed)?\s+(?:for|longer|until|through|\?)|\blonger\b"
+            r"|\byears? does\b|\blength\b",
+        ),
         (
             "date",
             r"\bwhen\b|\bwhat date\b|\bkey dates\b|\bby date\b|\b(?:which|what) (?:year|month|day)\b"

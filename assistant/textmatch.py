@@ -15,7 +15,7 @@ between both but by can could did do does doing down during each few for from fu
 he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
 once only or other our out over own same she should so some such than that the their them then there
 these they this those through to too under until up very was we were what when where which while who whom
-why will with would you your yes per says said according reported report reports much many
+why will with would you your yes per vs says said according reported report reports much many
 """.split()
 )
 

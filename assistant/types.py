@@ -70,6 +70,7 @@ class Citation:
     published: str | None
     quote: str
     verified: bool = True
+    quotes: tuple[str, ...] = ()  # every exact sentence of this source the answer relies on (`quote` is the best)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,9 @@ class Answer:
             text=record["text"],
             abstained=record["abstained"],
             standalone_question=record["standalone_question"],
-            citations=tuple(Citation(**c) for c in record.get("citations", [])),
+            citations=tuple(
+                Citation(**{**c, "quotes": tuple(c.get("quotes", ()))}) for c in record.get("citations", [])
+            ),
             passages=tuple(Passage(**p) for p in record.get("passages", [])),
             verdicts=tuple(Verdict(**{**v, "citations": tuple(v["citations"])}) for v in record.get("verdicts", [])),
             conflicts=tuple(

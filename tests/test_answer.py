@@ -86,3 +86,14 @@ def test_conflicting_reports_are_both_cited(assistant):
     publishers = {c.publisher for c in answer.citations}
     assert {"Semafor", "Data Centre Magazine"} <= publishers
     assert "Sources differ on the figures" in answer.text
+
+
+def test_one_citation_number_per_source_document(assistant):
+    bodies = _bodies()
+    answer = assistant.ask("What did AMD agree to supply to OpenAI?")
+    doc_ids = [c.doc_id for c in answer.citations]
+    assert len(doc_ids) == len(set(doc_ids))
+    # A source quoted twice keeps both sentences on its one citation.
+    assert any(len(c.quotes) > 1 for c in answer.citations)
+    for c in answer.citations:
+        assert c.quote in c.quotes and all(q in bodies[c.doc_id] for q in c.quotes)

@@ -35,6 +35,15 @@ def test_supplier_question_lists_everyone_with_coverage(assistant, index_dir):
     assert "Coverage:" in done.stdout
 
 
+def test_full_flag_prints_the_rest_of_a_shortened_list(assistant, index_dir):
+    short = run("ask", "Which companies supply compute to OpenAI?", data_dir=index_dir)
+    full = run("ask", "Which companies supply compute to OpenAI?", "--full", data_dir=index_dir)
+    assert short.returncode == full.returncode == 0, full.stderr
+    assert "More deals in the sources:" in full.stdout and "More deals" not in short.stdout
+    # Without --full only the sources the shown text cites are listed.
+    assert full.stdout.count("\n[") > short.stdout.count("\n[")
+
+
 def test_empty_question_is_one_line_and_exit_1(assistant, index_dir):
     done = run("ask", "   ", data_dir=index_dir)
     assert done.returncode == 1

@@ -10,7 +10,7 @@ LAYERS = [
     {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
     {"retrieve", "roles", "slots", "plan", "followup", "wording"},
-    {"extractive", "citations", "graph", "relations", "llm"},
+    {"extractive", "citations", "graph", "relations", "compose", "llm"},
     {"answer"},
     {"condense", "chat"},
     {"api"},

@@ -1,5 +1,6 @@
 """The OpenAI-compatible backend against a scripted server: verification, renumbering, fallbacks, follow-ups."""
 
+import re
 import time
 
 import pytest
@@ -84,7 +85,10 @@ def test_unknown_citation_numbers_are_dropped(server, llm_assistant):
 def test_citations_are_renumbered_by_first_use(server, llm_assistant):
     def script(body):
         a = source_number(body, "$920 million")
-        b = next(n for n in range(6, 0, -1) if n != a)
+        listed = int(
+            re.findall(r"^\[(\d+)\] ", body["messages"][-1]["content"], re.M)[-1]
+        )  # one number per source document
+        b = next(n for n in range(listed, 0, -1) if n != a)
         return Reply(
             f"Google will pay SpaceX $920 million a month [{a}]. Another source is listed [{b}]. "
             f"SpaceX will receive $920 million a month from Google [{a}]."
@@ -255,3 +259,19 @@ def test_extract_deals_proposes_only_entries_whose_quote_is_in_the_text(
     assert "proposed deals for added/page.md" in out
     assert "12,000 GPUs." in out and "one million" not in out
     assert "deals" not in (small_corpus / "added" / "page.md").read_text()  # nothing written silently
+
+
+def test_graph_facts_and_the_plan_reach_the_model_as_numbered_sources(server, llm_assistant):
+    def script(body):
+        amd = source_number(body, "AMD agreed on 6 October 2025")
+        return Reply(f"AMD agreed to supply OpenAI with 6 GW of AMD Instinct GPUs [{amd}].")
+
+    server.script = script
+    answer = llm_assistant.ask("Who supplies compute to OpenAI?")
+    user = server.requests[-1]["messages"][-1]["content"]
+    facts = user.split("Facts computed from the deal ledger", 1)[1]
+    amd = source_number(server.requests[-1], "AMD agreed on 6 October 2025")
+    assert f"- AMD: 6 GW, 6 October 2025 [{amd}]." in facts  # the fact cites the source listed above it
+    assert "How the question was read: intent suppliers_of; customers OpenAI" in user
+    assert answer.backend == "openai" and answer.route == "graph"
+    assert "6 GW" in answer.text and answer.citations[0].verified

@@ -101,3 +101,20 @@ def test_without_a_model_the_rules_read_the_intent():
     plan = read_plan("How many deals are over 1 GW?", TABLE)
     assert (plan.intent, plan.reader, plan.threshold) == ("count", "rules", ("GW", 1.0))
     assert read_plan("Who supplies compute to Anthropic?", TABLE).intent == "suppliers_of"
+
+
+def test_a_bank_cache_spares_the_next_process_the_embedding(vectors, tmp_path):
+    from assistant.plan import ExampleBank
+
+    examples = load_examples()[:40]
+    calls = []
+
+    def counting(texts):
+        calls.append(len(texts))
+        return vectors(texts)
+
+    first = ExampleBank(examples, counting, TABLE, cache=tmp_path)
+    again = ExampleBank(examples, counting, TABLE, cache=tmp_path)
+    assert calls == [80]  # the questions and their opening words, embedded once
+    assert (first.features == again.features).all()
+    assert [p.suffix for p in tmp_path.iterdir()] == [".npy"]  # no partial file left behind

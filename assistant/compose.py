@@ -1,0 +1,681 @@
+"""Selected deals + the question Plan -> a short cited draft: the answer first, one row per counterpart,
+sums and comparisons with their arithmetic shown, conflicts as one clause, the full list kept apart.
+
+Every row is built from the figures and words of the quotes it cites, so the verifier can check it:
+
+    "- Amazon: up to 5 GW, more than $100 billion, April 2026 [4][5][6]."
+    "- Google: about 3.5 GW [7][8] vs 5 GW [9], April 2026."
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+from assistant import citations, sentences, textmatch
+from assistant.graph import DealGraph
+from assistant.graph import headline_figures as _headline_figures
+from assistant.relations import ENDED, Selection
+from assistant.types import Conflict, Deal, Evidence, Passage, Plan
+
+BUDGET_WORDS = 170  # visible words of a list answer; the complete list goes to the details
+HARD_WORDS = 215  # first rows of counterparts may use a little more, so that up to 20 are named
+SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
+ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
+DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
+CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
+_MONTHS = "January February March April May June July August September October November December".split()
+_NOUN = {"chips": " chips"}
+_VERBS = {  # deal type -> (what the supplier side does, what the customer side does)
+    "compute": ("supply compute to", "get compute from"),
+    "investment": ("invest in", "are invested in by"),
+    "financing": ("finance", "are financed by"),
+    "backstop": ("backstop", "are backstopped by"),
+}
+_KIND = {"power": "w", "chips": "n", "amount": "usd"}
+_LABEL = {
+    "amount": "amount",
+    "power": "power figure",
+    "chips": "chip count",
+    "date": "date",
+    "duration": "duration",
+    "price": "price",
+}
+_STATES = {
+    "amount": re.compile(r"[$€£]\s?\d|\b\d[\d.,]*\s?(?:billion|million|trillion)\b", re.I),
+    "power": re.compile(r"\b\d[\d.,]*\s?(?:GW|MW|gigawatts?|megawatts?)\b", re.I),
+    "chips": re.compile(
+        r"\b\d[\d.,]*\s?(?:thousand|million)?\s(?:\w+\s){0,3}?(?:GPUs?|chips?|TPUs?|accelerators?|servers?|H100s?|H200s?)\b"
+        r"|\b(?:hundreds|tens) of thousands\b",
+        re.I,
+    ),
+    "date": re.compile(r"\b(?:19|20)\d\d\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.I),
+    "duration": re.compile(
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[- ](?:years?|months?)\b"
+        r"|\b(?:through|until|till|runs? to)\b|\bmulti-?year\b|\bby (?:the )?end of\b",
+        re.I,
+    ),
+    "price": re.compile(
+        r"\bper (?:GPU|chip|hour|GPU-hour|month|year|share|unit|kWh|MWh|megawatt)\b|\b(?:a|each) (?:month|year)\b"
+        r"|\bmonthly\b|\bannual(?:ly)?\b|\bprice[ds]?\b|\bpricing\b",
+        re.I,
+    ),
+}
+
+
+@lru_cache(maxsize=50_000)
+def headline_figures(text: str) -> dict[str, float]:
+    """The graph's headline figures of a quote, computed once per quote (a list weighs each quote many times)."""
+    return _headline_figures(text)
+
+
+def states(attribute: str, text: str, question: str = "") -> bool:
+    """Whether `text` gives the detail `attribute` asks for ("price": "$920 million per month")."""
+    pattern = _STATES.get(attribute)
+    if attribute == "price" and not re.search(r"\bshares?\b", question, re.I):
+        # Unless shares are asked about, the price of a share is not the price of compute.
+        text = re.sub(r"\b(?:exercise |share[- ])price\b|\bper share\b", "", text, flags=re.I)
+    return True if pattern is None else bool(pattern.search(text))
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A draft over numbered sources; `details` continues the same numbering."""
+
+    text: str
+    passages: tuple[Passage, ...]
+    details: str = ""
+    conflicts: tuple[Conflict, ...] = ()
+    coverage: str = ""
+    missing: tuple[str, ...] = ()
+
+
+class Sources:
+    """Numbers sources by document: one number per note, its quotes joined as one passage."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Passage] = {}
+        self._texts: dict[str, list[str]] = {}
+
+    def number(self, item: Evidence | Passage) -> int:
+        doc_id = item.doc_id
+        text = item.quote if isinstance(item, Evidence) else item.text
+        if doc_id not in self._docs:
+            self._docs[doc_id] = _as_passage(item)
+            self._texts[doc_id] = []
+        if text.strip() not in self._texts[doc_id]:
+            self._texts[doc_id].append(text.strip())
+        return list(self._docs).index(doc_id) + 1
+
+    def cite(self, *items: Evidence | Passage) -> str:
+        numbers = dict.fromkeys(self.number(i) for i in items)
+        return "".join(f"[{n}]" for n in numbers)
+
+    def passages(self) -> tuple[Passage, ...]:
+        out = []
+        for doc_id, first in self._docs.items():
+            out.append(_with_text(first, " ".join(self._texts[doc_id])))
+        return tuple(out)
+
+
+def merge_by_document(text: str, passages: list[Passage], sources: Sources | None = None) -> tuple[str, Sources]:
+    """Renumber a draft over per-sentence passages so that each source document has one number.
+
+    '"A [1]. B [2]."' over two sentences of one note -> '"A [1]. B [1]."' over one passage holding both.
+    """
+    sources = sources or Sources()
+    numbers = {i: sources.number(p) for i, p in enumerate(passages, start=1)}
+
+    def swap(match: re.Match) -> str:
+        n = int(match.group(1))
+        return f"[{numbers[n]}]" if n in numbers else match.group(0)
+
+    merged = re.sub(r"\[(\d{1,3})\]", swap, text)
+    return re.sub(r"(\[\d+\])(?:\1)+", r"\1", merged), sources
+
+
+# -- rows ------------------------------------------------------------------------------------------------
+
+
+def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
+    """(kind, words as the quote writes them) for the first money, power and count figures of a quote.
+
+    >>> figure_phrases("AMD will supply up to 6 GW for $90 billion a year.")
+    [('w', 'up to 6 GW'), ('usd', '$90 billion a year')]
+    """
+    out: list[tuple[str, str]] = []
+    for match in textmatch.FIGURE.finditer(quote):
+        for kind, value in textmatch.figures(match.group(0)):
+            taken = sum(1 for k, _ in out if k == kind)
+            if kind == "pct" or taken >= per_kind or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+                continue
+            start, end = match.start(), match.end()
+            lead = re.search(r"(?:up to|about|around|roughly|more than|over|at least|nearly|some)\s+$", quote[:start])
+            if lead:
+                start = lead.start()
+            tail = quote[end:]
+            if kind == "usd":
+                per = re.match(r"\s(?:per|a|each)\s(?:month|year|share|GPU)\b", tail)
+                end += per.end() if per else 0
+            elif kind == "n":
+                noun = re.match(r"(?:\s(?:[A-Z][\w-]*|\d\w*)){0,3}\s(?:\w+\s)?(?:GPUs|chips|TPUs|accelerators)\b", tail)
+                end += noun.end() if noun else 0
+            out.append((kind, quote[start:end].strip()))
+    return out
+
+
+def when(deal: Deal, quotes: str) -> str:
+    """The deal's date as its quotes write it: '6 October 2025', 'October 2025' or '2025' ("" if none fits)."""
+    day = deal.announced or ""
+    options = []
+    if len(day) >= 7:
+        month = _MONTHS[int(day[5:7]) - 1]
+        if len(day) == 10 and re.search(rf"\b{int(day[8:10])} {month}\b", quotes):
+            options.append(f"{int(day[8:10])} {month} {day[:4]}")
+        if month in quotes:
+            options.append(f"{month} {day[:4]}")
+    if day:
+        options.append(day[:4])
+    return next((o for o in options if not textmatch.unsupported_figures(o, quotes)), "")
+
+
+def deal_row(
+    name: str,
+    deal: Deal,
+    graph: DealGraph,
+    sources: Sources,
+    evidence: list[Evidence] | None = None,
+    per_kind: int = 1,
+) -> str:
+    """One sentence for one deal: its figures, disputed ones as 'A [1] vs B [2]', its date and status."""
+    shown = evidence or list(deal.evidence)
+    main = consensus(shown)
+    quotes = " ".join(e.quote for e in shown)
+    disputed: dict[str, str] = {}
+    conflicts = dict(graph.conflicts(deal)) if evidence is None else {}
+    if "figures" in conflicts:
+        disputed = figure_clauses(conflicts["figures"], sources)
+    parts = []
+    clauses_shown = set()
+    for kind, phrase in figure_phrases(main.quote, per_kind):
+        if kind in disputed:
+            parts.append(disputed.pop(kind))  # the disputed figure as "A [1] vs B [2]"
+            clauses_shown.add(kind)
+        elif kind not in clauses_shown:
+            parts.append(phrase)
+    parts += list(disputed.values())
+    quoted = not parts and not _what(deal, main.quote)
+    if not parts:
+        parts.append(_what(deal, main.quote) or bare(main.quote))
+    if quoted:
+        pass  # the quote carries its own date
+    elif "date" in conflicts:
+        parts.append(date_clause(deal, conflicts["date"], graph, sources))
+    elif date := when(deal, quotes):
+        parts.append(date)
+    if deal.status not in ("announced", "operational"):
+        parts.append(deal.status)
+    if main.published is None:
+        parts.append("undated source")
+    inline = {int(n) for p in parts for n in re.findall(r"\[(\d+)\]", p)}
+    rest = "".join(f"[{n}]" for n in dict.fromkeys(sources.number(e) for e in shown) if n not in inline)
+    mark = machine_read(main)
+    row = f"{name}: {', '.join(p for p in parts if p)} {rest}".rstrip() + mark + "."
+    if _checkable(row, shown):
+        return row
+    return f"{name}: {bare(main.quote)} {sources.cite(main, *shown)}{mark}."
+
+
+def machine_read(ev: Evidence) -> str:
+    """' (read from the text)' after a deal whose quote no person has reviewed as a deal yet."""
+    return citations.MACHINE_READ if ev.origin == "extracted" else ""
+
+
+def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
+    """'3.5 GW [1][2] vs 5 GW [3]' for each kind of figure the sides disagree on."""
+    out = {}
+    heads = [(e, headline_figures(e.quote)) for e in sides]
+    for kind in ("w", "usd", "n"):
+        values: dict[float, list[Evidence]] = {}
+        for ev, head in heads:
+            if kind in head:
+                values.setdefault(head[kind], []).append(ev)
+        distinct = sorted(values)
+        if len(distinct) < 2 or distinct[-1] - distinct[0] <= 0.02 * distinct[-1]:
+            continue
+        pieces = []
+        for value in (distinct[0], distinct[-1]):  # the lowest and the highest claim; every source is cited
+            evs = values[value]
+            phrase = dict(figure_phrases(evs[0].quote)).get(kind) or _plain(kind, value)
+            pieces.append(f"{phrase} {sources.cite(*evs)}")
+        out[kind] = " vs ".join(pieces)
+    return out
+
+
+def date_clause(deal: Deal, sides: list[Evidence], graph: DealGraph, sources: Sources) -> str:
+    """'20 April 2026 [1] vs 21 April 2026 [2]' when outlets date the deal differently."""
+    days = graph.claimed_days(deal)
+    pieces = []
+    for ev in (sides[0], sides[-1]) if len(sides) > 1 else sides:  # the earliest and the latest day claimed
+        day = days.get(ev, "")
+        label = when(Deal(deal.supplier, deal.customer, "", "", day, "", ()), ev.quote) or day
+        pieces.append(f"{label} {sources.cite(ev)}")
+    return " vs ".join(pieces)
+
+
+def conflict_records(deal: Deal, graph: DealGraph, sources: Sources) -> list[Conflict]:
+    return [
+        Conflict(deal.supplier, deal.customer, attribute, tuple((e.quote, sources.number(e)) for e in sides))
+        for attribute, sides in graph.conflicts(deal)
+    ]
+
+
+# -- answers ---------------------------------------------------------------------------------------------
+
+
+def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources | None = None) -> Composed:
+    """Who supplies whom (or a count of it): a lead sentence, then one bullet per counterpart.
+
+    At most SHOWN_COUNTERPARTS counterparts (the most reported) get rows in the text, the rest of the rows
+    go to the details, up to DETAILS_ROWS; what is left beyond that is counted in the coverage line."""
+    sources = sources or Sources()
+    groups: dict[tuple[str, bool], list[Deal]] = {}
+    for deal in (*sel.deals, *sel.others):
+        groups.setdefault((_counterpart(deal, sel.role), deal.type != _main_type(plan)), []).append(deal)
+    for deals in groups.values():
+        deals.sort(key=_significance)
+    reported = sorted(groups, key=lambda k: (-len({e.doc_id for d in groups[k] for e in d.evidence}), k))
+    shown = sorted(reported[:SHOWN_COUNTERPARTS], key=lambda k: (k[1], k[0]))
+    built: list[Deal] = []
+
+    def rows_of(key: tuple[str, bool], limit: int) -> list[str]:
+        name, apart = key
+        out = []
+        for i, deal in enumerate(groups[key][:limit]):
+            label = f"{name} ({deal.type})" if apart else _name_for(_surface(name, deal, graph), i)
+            out.append(deal_row(label, deal, graph, sources))
+            built.append(deal)
+        return out
+
+    rows = {key: rows_of(key, ROWS_PER_COUNTERPART) for key in shown}
+    lead = _lead(plan, sel, len({k[0] for k in groups if not k[1]}))
+    visible = _budgeted(lead, rows, [k for k in reported if k in rows])
+    hidden = [f"- {r}" for items in rows.values() for r in items if f"- {r}" not in visible]
+    for key in reported[SHOWN_COUNTERPARTS:]:
+        if len(hidden) < DETAILS_ROWS:
+            hidden += [f"- {r}" for r in rows_of(key, DETAILS_ROWS - len(hidden))]
+    hidden = hidden[:DETAILS_ROWS]
+    conflicts = [c for d in dict.fromkeys(built) for c in conflict_records(d, graph, sources)]
+    unlisted = len(sel.deals) + len(sel.others) - (visible.count("\n- ") + len(hidden))
+    return Composed(
+        text=visible,
+        passages=sources.passages(),
+        details="\n".join(["More deals in the sources:", *hidden]) if hidden else "",
+        conflicts=tuple(conflicts),
+        coverage=_coverage(sel, sources, len(hidden), max(unlisted, 0)) + _differ(conflicts),
+    )
+
+
+def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
+    """Adds up gigawatts, chips or dollars across the selected deals, each addend cited; disputed
+    figures become a range, stalled and ended deals are left out and named."""
+    kind = _KIND.get(plan.attribute or "power", "w")
+    sources = Sources()
+    # One project reported through several deals (each partner of a joint site) is one addend:
+    # deals whose main source is the same note and whose figure is the same are grouped.
+    groups: dict[tuple[str, float | None], list[Deal]] = {}
+    for deal in sel.deals:
+        main = consensus(list(deal.evidence))
+        groups.setdefault((main.doc_id, headline_figures(main.quote).get(kind)), []).append(deal)
+    # A figure a later report marks stalled or ended is not counted through an earlier report either.
+    ended = {
+        (d.supplier, d.customer, v)
+        for d in sel.deals
+        if d.status in ENDED
+        for e in d.evidence
+        if (v := headline_figures(e.quote).get(kind)) is not None
+    }
+    counted, left_out, silent = [], [], []
+    low = high = 0.0
+    for deals in groups.values():
+        values: dict[float, Evidence] = {}
+        for deal in deals:
+            for ev in deal.evidence:
+                value = headline_figures(ev.quote).get(kind)
+                if value is not None:
+                    values.setdefault(value, ev)
+        names = _join(dict.fromkeys(_counterpart(d, sel.role) for d in deals))
+        if not values:
+            silent += [_counterpart(d, sel.role) for d in deals]
+            continue
+        deal = deals[0]
+        if deal.status in ENDED:
+            left_out.append(deal_row(f"Not counted, {names}", deal, graph, sources))
+            continue
+        if any((d.supplier, d.customer, v) in ended for d in deals for v in values):
+            continue
+        low, high = low + min(values), high + max(values)
+        counted.append(deal_row(names, deal, graph, sources))
+    if not counted:
+        return None
+    amount = _plain(kind, low) + (f" to {_plain(kind, high)}" if high > low * 1.001 else "")
+    whose = f"{sel.target}'s" if sel.target else "the"
+    lead = f"The figures in {whose} {len(counted)} live deals add up to about {amount}{_NOUN.get(plan.attribute, '')}:"
+    text = "\n".join([lead, *(f"- {r}" for r in counted), *(f"- {r}" for r in left_out)])
+    coverage = "Sum of the figures as the sources give them; a range where sources differ; deals may overlap."
+    if silent:
+        coverage += f" No figure for: {_join(sorted(set(silent)))}."
+    return Composed(text=text, passages=sources.passages(), coverage=coverage)
+
+
+def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
+    """Deals side by side with the verdict first: which came first, or which is bigger."""
+    deals = sorted(sel.deals, key=_significance)
+    one_pair = len({(d.supplier, d.customer) for d in deals}) == 1
+    picked: list[Deal] = []
+    for deal in deals:
+        if one_pair or all((deal.supplier, deal.customer) != (p.supplier, p.customer) for p in picked):
+            picked.append(deal)
+        if len(picked) == 2:
+            break
+    if len(picked) < 2 or {e.doc_id for e in picked[0].evidence} == {e.doc_id for e in picked[1].evidence}:
+        return None  # one report seen from two sides is not two deals to compare
+    sources = Sources()
+    a, b = picked
+    kind = _KIND.get(plan.attribute, "")
+    heads = [headline_figures(" ".join(e.quote for e in d.evidence)) for d in picked]
+    if not kind and plan.attribute != "date":
+        kind = next((k for k in ("w", "usd", "n") if all(k in h for h in heads)), "")
+    if kind and all(kind in h for h in heads):
+        hi, lo = max(heads[0][kind], heads[1][kind]), min(heads[0][kind], heads[1][kind])
+        if hi - lo <= 0.02 * hi:
+            return None
+        first, second = (a, b) if heads[0][kind] >= heads[1][kind] else (b, a)
+        lead = f"{_deal_name(first)} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
+    else:
+        if not (a.announced and b.announced) or a.announced == b.announced:
+            return None
+        first, second = (a, b) if a.announced <= b.announced else (b, a)
+        lead = (
+            f"{_deal_name(first)} came first ({first.announced} against {second.announced} for {_deal_name(second)}):"
+        )
+    # The two compared deals, then the other deals of the same parties for context.
+    shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
+    rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in shown]
+    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -> Composed | None:
+    """Yes, no or not confirmed first, then the latest report and what came before."""
+    if not sel.deals:
+        return None
+    asked = {v for k, v in textmatch.figures(question) if k != "n" or v >= 1000}
+    matching = [d for d in sel.deals if asked & {v for e in d.evidence for _, v in textmatch.figures(e.quote)}]
+    deal = max(matching or list(sel.deals), key=lambda d: max(e.published or "" for e in d.evidence))
+    sources = Sources()
+    latest = max(deal.evidence, key=lambda e: e.published or "")
+    name = _deal_name(deal)
+    if deal.status in ENDED:
+        lead = f"No: the latest reports mark {name} as {deal.status}:"
+    elif deal.status in ("rumored", "reported"):
+        lead = f"Not confirmed: {name} is {deal.status} but not announced by the companies:"
+    else:
+        lead = f"Yes: {name} stands, as {deal.status} in the latest report:"
+    rows = [f"Latest: {bare(latest.quote)} {sources.cite(latest)}."]
+    first = min(deal.evidence, key=lambda e: e.published or "9999")
+    if first is not latest:
+        rows.append(f"First: {bare(first.quote)} {sources.cite(first)}.")
+    # Other deals between the same parties, latest first, leaving out the same figures reported again.
+    mine = {v for e in deal.evidence for v in headline_figures(e.quote).values()}
+    others = [
+        d
+        for d in sel.deals
+        if d is not deal and not mine & {v for e in d.evidence for v in headline_figures(e.quote).values()}
+    ]
+    others.sort(key=lambda d: max(e.published or "" for e in d.evidence), reverse=True)
+    for other in others[:2]:
+        rows.append(deal_row(f"Also {other.supplier} to {other.customer}, {other.type}", other, graph, sources))
+    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def missing_answer(plan: Plan, subject: str, evidence: list[Evidence | Passage], sources: Sources) -> Composed:
+    """'The sources describe X but give no price:' then what they do say, quoted and cited."""
+    label = _LABEL.get(plan.attribute, plan.attribute)
+    lead = f"The sources describe {subject} but give no {label}:"
+    rows = []
+    for item in evidence[:2]:
+        quote = item.quote if isinstance(item, Evidence) else item.text
+        rows.append(f"- {bare(quote)} {sources.cite(item)}.")
+    return Composed(text="\n".join([lead, *rows]), passages=sources.passages(), missing=(plan.attribute,))
+
+
+def graph_notes(question_companies: set[str], graph: DealGraph, sources: Sources, cited_docs: set[str]) -> list[str]:
+    """What a few retrieved sentences can miss: sources that disagree about a deal the answer cites,
+    and a later stall or end of a deal between the companies asked about."""
+    ended: list[str] = []
+    differ: dict[str, list[str]] = {"figures": [], "date": []}
+    touched = [
+        d
+        for d in graph.deals_of(question_companies)
+        if {e.doc_id for e in d.evidence} & cited_docs
+        or (d.status in ENDED and {d.supplier, d.customer} <= question_companies)
+    ]
+    for deal in touched:
+        if deal.status in ENDED and {deal.supplier, deal.customer} <= question_companies:
+            latest = deal.evidence[-1]
+            line = f"Later reports mark this deal as {deal.status}: {bare(latest.quote)} {sources.cite(latest)}."
+            if line not in ended:
+                ended.append(line)
+        for attribute, sides in graph.conflicts(deal):
+            if not {e.doc_id for e in sides} & cited_docs:
+                continue
+            if attribute == "figures":
+                clauses = list(figure_clauses(sides, sources).values())
+            else:
+                clauses = [date_clause(deal, sides, graph, sources)]
+            differ[attribute] += [f"- {c}." for c in clauses if f"- {c}." not in differ[attribute]]
+    # Each clause is a sentence of its own under one lead-in, so it is checked on its figures and words.
+    lines = ended[:2]
+    for attribute, clauses in differ.items():
+        if clauses:
+            lines.append(f"Sources differ on the {attribute}:\n" + "\n".join(clauses[:3]))
+    return lines
+
+
+# -- pieces ----------------------------------------------------------------------------------------------
+
+
+def consensus(evidence: list[Evidence]) -> Evidence:
+    """The evidence whose figures most other outlets share; the latest among equals."""
+
+    heads = [set(headline_figures(ev.quote).items()) for ev in evidence]
+
+    def agreement(i: int) -> int:
+        return sum(1 for j, other in enumerate(heads) if j != i and heads[i] & other)
+
+    # A reviewed quote leads a machine-read one that agrees as much.
+    best = max(reversed(range(len(evidence))), key=lambda i: (agreement(i), evidence[i].origin == "ledger"))
+    return evidence[best]
+
+
+def bare(quote: str) -> str:
+    return quote.rstrip().rstrip(".")
+
+
+def visible_words(text: str) -> int:
+    """Words a reader sees, citation markers left out."""
+    return len(re.sub(r"\[\d+\]", " ", text).split())
+
+
+def _lead(plan: Plan, sel: Selection, count: int) -> str:
+    kind = plan.kinds[0] if plan.kinds else ""
+    label = f"{kind}s" if kind else "companies"
+    if count == 1:
+        label = kind or "company"
+    target = _join(sel.targets) if sel.targets else sel.target
+    since = f" since {plan.since}" if plan.since and plan.intent == "changed_since" else ""
+    if plan.intent == "changed_since":
+        lead = f"The sources report {len(sel.deals)} deals{since}"
+    elif plan.intent == "count" and plan.threshold:
+        unit, value = plan.threshold
+        lead = f"The sources record {len(sel.deals)} deals of {value:g} {unit} or more"
+    elif plan.intent == "count":
+        lead = f"The sources record {len(sel.deals)} compute deals with {target}, from {count} {label}"
+    elif plan.intent == "intersection":
+        verb = "supply compute to both" if sel.role == "supplier" else "get compute from both"
+        lead = f"{count} {label} {verb} {_join(sel.targets, 'and')}"
+    elif plan.intent == "between":
+        lead = f"Yes, the sources record {len(sel.deals)} deals between {_join(sel.targets, 'and')}"
+    elif count == 0:
+        lead = f"The sources record no compute supply {'from' if sel.role == 'customer' else 'to'} {target}"
+    else:
+        gives, gets = _VERBS.get(plan.deal_types[0] if plan.deal_types else "compute", _VERBS["compute"])
+        verb = gets if sel.role == "customer" else gives
+        lead = f"The sources name {count} {label} that {verb} {target}"
+    if plan.excluded:
+        lead += f", leaving out {_join(plan.excluded, 'and')}"
+    if plan.as_of:
+        lead += f" (sources published by {plan.as_of})"
+    if sel.others:
+        lead += f"; {len({_counterpart(d, sel.role) for d in sel.others})} more invest or finance rather than supply"
+    return lead + ":"
+
+
+def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]], order: list[tuple[str, bool]]) -> str:
+    """The lead, then rows round by round within the budget: first each counterpart's most significant deal
+    (most reported counterparts first, up to HARD_WORDS), then second deals and so on up to BUDGET_WORDS.
+    Rows are shown in the order of `rows`."""
+    chosen: dict[tuple[str, bool], list[str]] = {key: [] for key in rows}
+    words = visible_words(lead)
+    for depth in range(max((len(r) for r in rows.values()), default=0)):
+        for key in order:
+            items = rows[key]
+            if depth < len(items):
+                cost = visible_words(items[depth]) + 1
+                if words + cost > (HARD_WORDS if depth == 0 else BUDGET_WORDS):
+                    continue
+                chosen[key].append(items[depth])
+                words += cost
+    return "\n".join([lead, *(f"- {r}" for key in rows for r in chosen[key])])
+
+
+def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) -> str:
+    """'Coverage: 36 deals, 30 sources, 2023-01 to 2026-02-27; 16 more in the full list.'"""
+    passages = sources.passages()
+    dated = sorted(p.published for p in passages if p.published)
+    span = f", {dated[0]} to {dated[-1]}" if dated else ""
+    undated = sum(1 for p in passages if not p.published)
+    more = f"; {hidden} more below" if hidden else ""
+    more += f"; {unlisted} more in `assistant deals`" if unlisted else ""
+    deals = len(sel.deals) + len(sel.others)
+    return (
+        f"Coverage: {deals} deal{'s' if deals != 1 else ''}, {len(passages)} sources{span}"
+        + (f", {undated} undated" if undated else "")
+        + more
+        + "."
+    )
+
+
+def _differ(conflicts: list[Conflict]) -> str:
+    """' Sources differ on the figures of 3 deals (“A vs B”).' (or on the dates)"""
+    for attribute, noun in (("figures", "figures"), ("date", "dates")):
+        n = len({(c.supplier, c.customer) for c in conflicts if c.attribute == attribute})
+        if n:
+            return f" Sources differ on the {noun} of {n} deal{'s' if n > 1 else ''} (“A vs B”)."
+    return ""
+
+
+def _significance(deal: Deal) -> tuple[bool, str]:
+    """Sort key: live deals before stalled ones, then the latest first (dates inverted digit by digit)."""
+    latest = max((e.published or "" for e in deal.evidence), default="")
+    day = deal.announced or latest
+    return deal.status in ENDED, "".join(str(9 - int(c)) if c.isdigit() else c for c in day) or "~"
+
+
+def _main_type(plan: Plan) -> str:
+    return plan.deal_types[0] if plan.deal_types else "compute"
+
+
+def _counterpart(deal: Deal, role: str) -> str:
+    if role in ("supplier", "customer"):
+        return getattr(deal, role)
+    return f"{deal.supplier} to {deal.customer}"
+
+
+def _surface(name: str, deal: Deal, graph: DealGraph) -> str:
+    """The company as the deal's main quote names it when that name extends ours ("Google Cloud")."""
+    quote = consensus(list(deal.evidence)).quote
+    for start, end, canonical in graph.entities.spans(quote):
+        written = quote[start:end]
+        if canonical == name and written.startswith(name) and len(written) > len(name):
+            return written
+    return name
+
+
+def _name_for(name: str, index: int) -> str:
+    return name if index == 0 else f"{name}, also"
+
+
+def _deal_name(deal: Deal) -> str:
+    return f"{deal.supplier}'s deal with {deal.customer}"
+
+
+def _what(deal: Deal, quote: str) -> str:
+    clause = re.split(r"[;(,]", deal.resource)[0].strip()
+    return clause if clause and textmatch.overlap(clause, quote) >= 0.6 else ""
+
+
+def _sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentences.spans(text)]
+
+
+def _checkable(row: str, evidence: list[Evidence]) -> bool:
+    claim = citations.strip_markers(row)
+    cited = " ".join(e.quote for e in evidence)
+    if textmatch.unsupported_figures(claim, cited):
+        return False
+    return max((textmatch.overlap(claim, s) for e in evidence for s in _sentences(e.quote)), default=0.0) >= (
+        CLOSE_ENOUGH
+    )
+
+
+def _plain(kind: str, value: float) -> str:
+    if kind == "w":
+        return f"{value / 1e9:.2f}".rstrip("0").rstrip(".") + " GW" if value >= 1e9 else f"{value / 1e6:g} MW"
+    if kind == "usd":
+        return (
+            f"${value / 1e9:,.2f}".rstrip("0").rstrip(".") + " billion"
+            if value >= 1e9
+            else f"${value / 1e6:,.0f} million"
+        )
+    return f"{value:,.0f}"
+
+
+def _join(names, word: str = "and") -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}" if names else ""
+
+
+def _as_passage(item: Evidence | Passage) -> Passage:
+    if isinstance(item, Passage):
+        return item
+    return Passage(
+        chunk_id=f"{item.doc_id}@{item.start}",
+        doc_id=item.doc_id,
+        text=item.quote,
+        score=1.0,
+        title=item.title,
+        publisher=item.publisher,
+        url=item.url,
+        published=item.published,
+        start=item.start,
+    )
+
+
+def _with_text(passage: Passage, text: str) -> Passage:
+    return replace(passage, text=text)

@@ -1,0 +1,173 @@
+"""Computed answers from the real deal graph: totals, counts, comparisons, status, missing details, and
+concise lists (verdict first, one row per counterpart, word budget, nothing said twice, every sentence verified)."""
+
+import re
+
+import pytest
+from conftest import CORPUS
+
+from assistant import sentences
+from assistant.answer import stream_answer
+from assistant.chat import final_answer
+from assistant.compose import visible_words
+from assistant.corpus import load_corpus
+from assistant.types import Plan
+
+
+def _ask(assistant, question: str, plan: Plan):
+    return final_answer(stream_answer(question, question, assistant._context(), plan=plan))
+
+
+def _rows(text: str) -> list[str]:
+    return [line[2:] for line in text.splitlines() if line.startswith("- ")]
+
+
+def _all_verified(answer) -> bool:
+    return (
+        bool(answer.citations)
+        and all(c.verified for c in answer.citations)
+        and all(v.supported for v in answer.verdicts)
+    )
+
+
+def _gw(text: str) -> float:
+    value, unit = re.search(r"(\d+(?:\.\d+)?)\s?(GW|MW)", text).groups()
+    return float(value) * (1 if unit == "GW" else 0.001)
+
+
+def test_total_adds_the_cited_gigawatts_and_names_the_stalled_deal(assistant):
+    plan = Plan(intent="total", customers=("OpenAI",), companies=("OpenAI",), attribute="power")
+    answer = _ask(assistant, "What's the total gigawatts OpenAI has contracted?", plan)
+    lead, rows = answer.text.splitlines()[0], _rows(answer.text)
+    counted = [r for r in rows if not r.startswith("Not counted")]
+    # The arithmetic is visible: the lead's sum is the sum of the first figure of every counted row.
+    total = float(re.search(r"about (\d+(?:\.\d+)?) GW", lead).group(1))
+    assert total == pytest.approx(sum(_gw(r) for r in counted), abs=0.01)
+    assert any(r.startswith("AMD") and "6 GW" in r for r in counted)
+    assert any(r.startswith("Broadcom") and "10 GW" in r for r in counted)
+    stalled = [r for r in rows if r.startswith("Not counted")]
+    assert stalled and "Nvidia" in stalled[0] and "stalled" in stalled[0]
+    assert _all_verified(answer)
+
+
+def test_count_matches_the_compute_deals_in_the_ledger(assistant):
+    expected = [d for d in assistant.deals(customer="Anthropic") if d.type == "compute"]
+    answer = _ask(assistant, "How many deals does Anthropic have?", Plan(intent="count", customers=("Anthropic",)))
+    suppliers = {d.supplier for d in expected}
+    assert answer.text.startswith(
+        f"The sources record {len(expected)} compute deals with Anthropic, from {len(suppliers)} companies"
+    )
+
+
+@pytest.mark.parametrize(
+    ("attribute", "verdict"),
+    [
+        ("date", "AMD's deal with OpenAI came first (2025-10-06 against 2025-10-13"),
+        ("power", "Broadcom's deal with OpenAI is the bigger one (10 GW against 6 GW)"),
+    ],
+)
+def test_compare_starts_with_the_verdict_then_both_deals(assistant, attribute, verdict):
+    plan = Plan(intent="compare", companies=("AMD", "OpenAI", "Broadcom"), attribute=attribute)
+    answer = _ask(assistant, "AMD's deal with OpenAI or Broadcom's?", plan)
+    assert answer.text.startswith(verdict)
+    rows = _rows(answer.text)
+    assert len(rows) == 2 and {r.split("'")[0] for r in rows} == {"AMD", "Broadcom"}
+    assert _all_verified(answer)
+
+
+def test_status_question_gets_no_first_when_the_deal_stalled(assistant):
+    question = "Is Nvidia still investing $100 billion in OpenAI?"
+    answer = _ask(assistant, question, Plan(intent="status", companies=("Nvidia", "OpenAI")))
+    assert answer.text.startswith("No: the latest reports mark Nvidia's deal with OpenAI as stalled")
+    assert "$100 billion" in answer.text.split("\n")[1]
+    assert _all_verified(answer)
+
+
+def test_missing_detail_is_said_plainly_with_the_related_citations(assistant):
+    plan = Plan(intent="facts", companies=("AMD", "OpenAI"), attribute="price")
+    answer = _ask(assistant, "What price per GPU does OpenAI pay AMD?", plan)
+    assert answer.text.startswith("The sources describe AMD's agreement with OpenAI but give no price")
+    assert answer.missing == ("price",) and answer.abstained
+    assert any("oai2-amd-6gw" in c.doc_id for c in answer.citations) and _all_verified(answer)
+
+
+def test_a_detail_the_sources_give_is_not_called_missing(assistant):
+    plan = Plan(intent="facts", companies=("AMD", "OpenAI"), attribute="power")
+    answer = _ask(assistant, "How many gigawatts did AMD agree to supply to OpenAI?", plan)
+    assert not answer.missing and not answer.abstained and "6 GW" in answer.text
+
+
+@pytest.mark.parametrize("customer", ["OpenAI", "Anthropic", "Meta", "Microsoft"])
+def test_list_answer_is_short_complete_and_says_nothing_twice(assistant, customer):
+    answer = assistant.ask(f"Who supplies compute to {customer}?")
+    assert answer.route == "graph" and _all_verified(answer)
+    assert visible_words(answer.text) <= 250
+    whole = answer.text + "\n" + answer.details
+    said = [" ".join(re.sub(r"\[\d+\]", "", whole[a:b]).split()) for a, b in sentences.spans(whole)]
+    assert len(said) == len(set(said))
+    rows = _rows(answer.text)
+    compute = {d.supplier for d in assistant.deals(customer=customer) if d.type == "compute"}
+    assert all(any(r.startswith(s) for r in rows) for s in compute)  # each supplier has a row of its own
+    everything = answer.text + answer.details
+    assert all(d.supplier in everything for d in assistant.deals(customer=customer))
+    # One citation number per source document, its quotes kept on the citation.
+    assert len({c.doc_id for c in answer.citations}) == len(answer.citations)
+    bodies = {d.doc_id: d.body for d in load_corpus(CORPUS)[0]}
+    assert all(c.quotes and all(q in bodies[c.doc_id] for q in c.quotes) for c in answer.citations)
+
+
+def test_investments_are_named_apart_from_compute_suppliers(assistant):
+    answer = assistant.ask("Who supplies compute to Anthropic?")
+    investors = {d.supplier for d in assistant.deals(customer="Anthropic") if d.type == "investment"}
+    suppliers = {d.supplier for d in assistant.deals(customer="Anthropic") if d.type == "compute"}
+    assert answer.text.startswith(f"The sources name {len(suppliers)} companies that supply compute to Anthropic")
+    nvidia = [r for r in _rows(answer.text) if r.startswith("Nvidia")]
+    assert "Nvidia" in investors - suppliers and nvidia and all(r.startswith("Nvidia (investment)") for r in nvidia)
+
+
+def test_intersection_lists_only_suppliers_of_both(assistant):
+    plan = Plan(intent="intersection", customers=("OpenAI", "Anthropic"), companies=("OpenAI", "Anthropic"))
+    answer = _ask(assistant, "Who supplies compute to both OpenAI and Anthropic?", plan)
+    both = {d.supplier for d in assistant.deals(customer="OpenAI") if d.type == "compute"} & {
+        d.supplier for d in assistant.deals(customer="Anthropic") if d.type == "compute"
+    }
+    rows = _rows(answer.text + "\n" + answer.details)
+    assert answer.text.startswith(f"{len(both)} companies supply compute to both OpenAI and Anthropic")
+    assert all(any(r.startswith(s) for s in both) for r in rows)
+    assert all(any(r.startswith(s) for r in rows) for s in both)
+
+
+def test_excluded_company_is_left_out(assistant):
+    plan = Plan(intent="suppliers_of", customers=("OpenAI",), companies=("OpenAI",), excluded=("Microsoft",))
+    answer = _ask(assistant, "Who supplies compute to OpenAI apart from Microsoft?", plan)
+    assert "leaving out Microsoft" in answer.text.splitlines()[0]
+    assert not any(r.startswith("Microsoft") for r in _rows(answer.text + "\n" + answer.details))
+
+
+def test_a_long_list_keeps_twenty_counterparts_in_the_text_and_the_rest_in_the_details(assistant):
+    import json
+
+    from assistant import citations
+    from assistant.compose import list_answer
+    from assistant.entities import EntityTable
+    from assistant.graph import DealGraph
+    from assistant.relations import select
+
+    names = [f"Supplier{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(30)]
+    table = EntityTable({"Labco": {"kind": "lab"}, **{n: {"kind": "cloud"} for n in names}})
+    documents = {}
+    for i, name in enumerate(names):
+        quote = f"{name} agreed to supply Labco with {i + 1},000 GPUs in May 2025, the outlet reported."
+        deal = {"supplier": name, "customer": "Labco", "resource": "GPUs", "scale": f"{i + 1},000 GPUs"}
+        deal |= {"announced": "2025-05-01", "status": "announced", "quote": quote, "start": 0}
+        documents[f"notes/{name}.md"] = {"title": name, "publisher": "Outlet", "published": "2025-05-02"}
+        documents[f"notes/{name}.md"]["deals"] = json.dumps([deal])
+    graph = DealGraph.from_documents(documents, table)
+    plan = Plan(intent="suppliers_of", customers=("Labco",), companies=("Labco",))
+    composed = list_answer(plan, select(plan, graph), graph)
+    rows, rest = _rows(composed.text), _rows(composed.details)
+    assert composed.text.startswith("The sources name 30 companies that supply compute to Labco:")
+    assert len(rows) == 20 and len(rest) == 10 and visible_words(composed.text) <= 250
+    assert all(any(r.startswith(n) for r in rows + rest) for n in names)
+    text, cites, verdicts = citations.verify(composed.text, list(composed.passages), assistant.vectors, table)
+    assert all(v.supported for v in verdicts) and len(cites) == 20
