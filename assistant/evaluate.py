@@ -156,7 +156,11 @@ def score(q: Question, answer: Answer, entities=None, judge=None) -> dict[str, f
         metrics["words"] = float(visible_words(answer.text))
         metrics["list_words"] = metrics["words"] if is_list(q) else None
         metrics["repeats"] = float(repeated_sentences(answer.text))
-        cites = [{"number": c.number, "quote": c.quote, "published": c.published} for c in answer.citations]
+        # Every quote a citation shows counts: its best one and the others the answer relies on.
+        cites = [
+            {"number": c.number, "quote": " ".join(dict.fromkeys((c.quote, *c.quotes))), "published": c.published}
+            for c in answer.citations
+        ]
         check = citecheck.check_answer(answer.text, cites, entities)
         metrics["citation_precision"], metrics["citation_recall"] = check["precision"], check["recall"]
         if judge is not None:
