@@ -141,8 +141,8 @@ def merge_by_document(text: str, passages: list[Passage], sources: Sources | Non
 def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
     """(kind, words as the quote writes them) for the first money, power and count figures of a quote.
 
-    >>> figure_phrases("AMD will supply up to 6 GW for $90 billion a year.")
-    [('w', 'up to 6 GW'), ('usd', '$90 billion a year')]
+    >>> figure_phrases("AMD will supply 6 GW for about $90 billion a year.")
+    [('w', '6 GW'), ('usd', 'about $90 billion a year')]
     """
     out: list[tuple[str, str]] = []
     for match in textmatch.FIGURE.finditer(quote):
