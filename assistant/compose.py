@@ -447,10 +447,16 @@ def missing_answer(plan: Plan, subject: str, evidence: list[Evidence | Passage],
     """'The sources describe X but give no price:' then what they do say, quoted and cited."""
     label = _LABEL.get(plan.attribute, plan.attribute)
     lead = f"The sources describe {subject} but give no {label}:"
-    rows = []
-    for item in evidence[:2]:
-        quote = item.quote if isinstance(item, Evidence) else item.text
-        rows.append(f"- {bare(quote)} {sources.cite(item)}.")
+    rows: list[str] = []
+    said: set[str] = set()
+    for item in evidence:
+        quote = bare(item.quote if isinstance(item, Evidence) else item.text)
+        if quote in said:
+            continue  # the same sentence reached us from the ledger and from retrieval
+        said.add(quote)
+        rows.append(f"- {quote} {sources.cite(item)}.")
+        if len(rows) == 2:
+            break
     return Composed(text="\n".join([lead, *rows]), passages=sources.passages(), missing=(plan.attribute,))
 
 

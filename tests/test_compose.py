@@ -89,6 +89,8 @@ def test_missing_detail_is_said_plainly_with_the_related_citations(assistant):
     assert answer.text.startswith("The sources describe AMD's agreement with OpenAI but give no price")
     assert answer.missing == ("price",) and answer.abstained
     assert any("oai2-amd-6gw" in c.doc_id for c in answer.citations) and _all_verified(answer)
+    rows = [line for line in answer.text.splitlines() if line.startswith("- ")]
+    assert rows and len(rows) == len(set(rows))  # a sentence found in the ledger and by retrieval is said once
 
 
 def test_a_detail_the_sources_give_is_not_called_missing(assistant):
