@@ -277,7 +277,7 @@ def test_phone_keeps_sources_under_their_answer_and_opens_a_citation_in_place(ap
         turn = page.query_selector("#chatbot .turn")
         assert turn.query_selector(".answer + * ~ details.turn-sources, .answer ~ details.turn-sources")
         scroll_before = page.evaluate("window.scrollY")
-        page.click("#chatbot a.cite[href='#src-0-2'] >> nth=0")
+        page.click("#chatbot a.cite[href='#src-0-1'] >> nth=0")
         page.wait_for_selector("#cite-sheet .quote.active")
         sheet = page.query_selector("#cite-sheet").bounding_box()
         assert sheet["y"] >= 0 and sheet["y"] + sheet["height"] <= PHONE["height"] + 1
