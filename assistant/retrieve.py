@@ -8,6 +8,7 @@ one store all see the same corpus without reloading all of it.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import hashlib
 import logging
@@ -279,9 +280,11 @@ class Retriever:
         `on_change()` runs after each update (to rebuild what depends on the documents, e.g. the deal graph).
         """
 
+        stop = threading.Event()
+
         def loop() -> None:
             problem = ""
-            while True:
+            while not stop.is_set():
                 try:
                     if self.refresh() or not self.ready.is_set():
                         if on_change is not None:
@@ -294,10 +297,17 @@ class Retriever:
                     if str(exc) != problem:  # say it once, not every second
                         log.warning("keeping the index current failed: %s", exc)
                     problem = str(exc)
-                time.sleep(interval)
+                stop.wait(interval)
+
+        def finish() -> None:
+            # Stop between two refreshes before the interpreter shuts down: a thread left inside the
+            # vector store's native code while Python tears down can crash the process on exit.
+            stop.set()
+            thread.join(timeout=10)
 
         thread = threading.Thread(target=loop, name="index-watch", daemon=True)
         thread.start()
+        atexit.register(finish)
         return thread
 
     def retrieve(

@@ -59,6 +59,27 @@ def _no_network(event: str, args: tuple) -> None:
 sys.addaudithook(_no_network)
 
 
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the run with pytest's own status once every report is written.
+
+    The session leaves native libraries loaded (Chroma's Rust bindings, ONNX Runtime, Chromium's driver)
+    whose teardown at interpreter exit has crashed the process after a fully passing run; the results
+    are final by now, so the process exits with exactly the status pytest computed.
+    """
+    if _EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])
+
+
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch, tmp_path):
     """A developer's key or settings can never make a test pass."""
