@@ -410,25 +410,44 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_ENDING = re.compile(
+    r"\b(collaps\w*|f[ae]ll(?:s|en)? (?:through|apart)|cancel\w*|scrap\w*|terminat\w*|abandon\w*|"
+    r"called off|pull(?:ed)? out|walk(?:ed)? away|end(?:ed)?|stall\w*)\b",
+    re.I,
+)
+
+
 def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -> Composed | None:
     """Yes, no or not confirmed first, then the latest report and what came before."""
     if not sel.deals:
         return None
     asked = {v for k, v in textmatch.figures(question) if k != "n" or v >= 1000}
     matching = [d for d in sel.deals if asked & {v for e in d.evidence for _, v in textmatch.figures(e.quote)}]
-    deal = max(matching or list(sel.deals), key=lambda d: max(e.published or "" for e in d.evidence))
+    candidates = matching or list(sel.deals)
+    # "Did the talks collapse?" asks about an end: a deal that did end answers it, and yes and no swap.
+    asks_end = bool(_ENDING.search(question))
+    candidates = [d for d in candidates if d.status in ENDED] if asks_end else []
+    candidates = candidates or matching or list(sel.deals)
+    deal = max(candidates, key=lambda d: max(e.published or "" for e in d.evidence))
     sources = Sources()
     latest = max(deal.evidence, key=lambda e: e.published or "")
     name = _deal_name(deal)
+    ending = [e for e in deal.evidence if _ENDING.search(e.quote)]
+    rows = []
     if deal.status in ENDED:
-        lead = f"No: the latest reports mark {name} as {deal.status}:"
+        lead = f"{'Yes' if asks_end else 'No'}: the latest reports mark {name} as {deal.status}:"
+    elif asks_end and ending:
+        lead = f"In part: a report says part of {name} fell through, but the deal stands as {deal.status}:"
+        rows.append(f"{bare(ending[0].quote)} {sources.cite(ending[0])}.")
     elif deal.status in ("rumored", "reported"):
         lead = f"Not confirmed: {name} is {deal.status} but not announced by the companies:"
     else:
-        lead = f"Yes: {name} stands, as {deal.status} in the latest report:"
-    rows = [f"Latest: {bare(latest.quote)} {sources.cite(latest)}."]
+        lead = f"{'No' if asks_end else 'Yes'}: {name} stands, as {deal.status} in the latest report:"
+    shown = ending[:1] if rows else []
+    if latest not in shown:
+        rows.append(f"Latest: {bare(latest.quote)} {sources.cite(latest)}.")
     first = min(deal.evidence, key=lambda e: e.published or "9999")
-    if first is not latest:
+    if first is not latest and first not in shown:
         rows.append(f"First: {bare(first.quote)} {sources.cite(first)}.")
     # Other deals between the same parties, latest first, leaving out the same figures reported again.
     mine = {v for e in deal.evidence for v in headline_figures(e.quote).values()}

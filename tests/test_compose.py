@@ -83,6 +83,20 @@ def test_status_question_gets_no_first_when_the_deal_stalled(assistant):
     assert _all_verified(answer)
 
 
+def test_a_question_about_an_end_gets_its_yes_and_no_the_right_way_round(assistant):
+    stalled = _ask(
+        assistant, "Has the Nvidia OpenAI deal stalled?", Plan(intent="status", companies=("Nvidia", "OpenAI"))
+    )
+    assert stalled.text.startswith("Yes: the latest reports mark Nvidia's deal with OpenAI as stalled")
+    # A live deal one of whose reports says a part of it fell through: neither a plain yes nor a plain no.
+    collapsed = _ask(
+        assistant, "Did Oracle's talks with xAI collapse?", Plan(intent="status", companies=("Oracle", "xAI"))
+    )
+    assert collapsed.text.startswith("In part:") and "fell through" in _rows(collapsed.text)[0]
+    rows = _rows(collapsed.text)
+    assert len(rows) == len(set(rows)) and _all_verified(stalled) and _all_verified(collapsed)
+
+
 def test_missing_detail_is_said_plainly_with_the_related_citations(assistant):
     plan = Plan(intent="facts", companies=("AMD", "OpenAI"), attribute="price")
     answer = _ask(assistant, "What price per GPU does OpenAI pay AMD?", plan)
