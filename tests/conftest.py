@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from harness import REPO, Server, free_port, start_server, subprocess_env
 from hypothesis import settings as hypothesis_settings
+from scripted_llm import ScriptedServer
 
 # Fuzzing with a fixed seed and no example database: every run tries the same inputs.
 hypothesis_settings.register_profile("deterministic", derandomize=True, database=None)
@@ -78,6 +79,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(_EXIT_STATUS[-1])
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    """The OpenAI-compatible stand-in on a loopback port; each test sets its script."""
+    s = ScriptedServer().start()
+    yield s
+    s.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from conftest import CORPUS
-from scripted_llm import Reply, ScriptedServer, source_number
+from scripted_llm import Reply, source_number
 
 from assistant.api import Assistant
 from assistant.settings import Settings
@@ -13,13 +13,6 @@ from assistant.types import TextDelta
 
 QUESTION = "How much will Google pay SpaceX for compute each month?"
 RIGHT = "Google will pay SpaceX $920 million a month for compute capacity"
-
-
-@pytest.fixture
-def server():
-    s = ScriptedServer().start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

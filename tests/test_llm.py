@@ -5,7 +5,7 @@ import time
 
 import pytest
 from conftest import CORPUS, free_port, write_note
-from scripted_llm import Reply, ScriptedServer, source_number
+from scripted_llm import Reply, source_number
 
 from assistant.api import Assistant
 from assistant.llm import SYSTEM_PROMPT
@@ -13,13 +13,6 @@ from assistant.settings import Settings
 from assistant.types import Answer, TextDelta
 
 QUESTION = "How much will Google pay SpaceX for compute each month?"
-
-
-@pytest.fixture
-def server():
-    s = ScriptedServer().start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture
