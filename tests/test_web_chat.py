@@ -47,6 +47,17 @@ def test_answers_render_as_lists_with_citation_links(app_server):
         assert "- Akamai" not in page.inner_text("#chatbot .turn .answer")  # bullets drawn, not typed
 
 
+def test_the_rest_of_a_long_list_is_folded_under_the_answer_and_opens(app_server):
+    with watched_page(app_server) as page:
+        ask(page, "Who supplies compute to Anthropic?", 0)
+        more = page.query_selector("#chatbot .turn details.more")
+        assert more and more.query_selector("summary").inner_text() == "Show the complete list"
+        rows = more.query_selector_all("li")
+        assert rows and not rows[0].is_visible()  # folded until asked for
+        more.query_selector("summary").click()
+        assert rows[0].is_visible() and rows[0].query_selector("a.cite")
+
+
 def test_newest_of_three_long_answers_shows_its_first_line(app_server):
     with watched_page(app_server) as page:
         for turn, question in enumerate(
