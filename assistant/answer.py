@@ -16,7 +16,7 @@ from typing import Protocol
 
 from assistant import citations, compose, extractive, relations
 from assistant.compose import Composed
-from assistant.embedding import Vectors
+from assistant.embedding import Vectors, common_words
 from assistant.entities import EntityTable
 from assistant.graph import DealGraph
 from assistant.retrieve import Filters, Retriever
@@ -230,7 +230,14 @@ class ExtractiveDrafter:
         if not passages:
             return Decline(final=True, text=_abstention(request.standalone))
         min_score = extractive.MIN_SCORE_ARTICLE if request.article else extractive.MIN_SCORE
-        drafted = extractive.draft(request.standalone, passages, ctx.vectors, ctx.entities, min_score=min_score)
+        drafted = extractive.draft(
+            request.standalone,
+            passages,
+            ctx.vectors,
+            ctx.entities,
+            min_score=min_score,
+            attribute=request.plan.attribute,
+        )
         if not drafted:
             return Decline(final=True, text=_abstention(request.standalone))
         text, quoted = drafted
@@ -401,13 +408,23 @@ def _verified(
 
 
 def unknown_names(question: str, vocabulary: frozenset[str], entities: EntityTable, text: str = "") -> list[str]:
-    """Capitalised names in the question that no corpus text contains ("Zorblax", "Together AI")."""
+    """Capitalised names in the question that no corpus text contains ("Zorblax", "Together AI").
+
+    Known companies are blanked out first ("Trace Oracle's work" leaves "Trace"), and a common English
+    word that is capitalised only because it opens the question ("Overlap between ...") is no name."""
+    blanked = question
+    for start, end, _ in reversed(entities.spans(question)):
+        blanked = blanked[:start] + "x" * (end - start) + blanked[end:]
     unknown = []
-    for match in _CAPITALISED.finditer(question):
+    for match in _CAPITALISED.finditer(blanked):
         name = match.group(1)
         words = re.findall(r"[A-Za-z0-9]+", name)
-        while words and words[0].lower() in _QUESTION_WORDS:
-            words.pop(0)  # "Does Zorblax" -> "Zorblax"
+        before = blanked[: match.start(1)].rstrip(" \"'“(")
+        opening = not before or before[-1] in ".?!:;"
+        while words and (
+            words[0].lower() in _QUESTION_WORDS or (opening and len(words) == 1 and words[0].lower() in common_words())
+        ):
+            words.pop(0)  # "Does Zorblax" -> "Zorblax"; "Overlap" opening a question -> nothing
         name = " ".join(words)
         if not words or entities.resolve(name):
             continue

@@ -52,7 +52,8 @@ _STATES = {
     ),
     "date": re.compile(r"\b(?:19|20)\d\d\b|\b(?:" + "|".join(_MONTHS) + r")\b", re.I),
     "duration": re.compile(
-        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[- ](?:years?|months?)\b"
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[- ]"
+        r"(?:years?|months?|weeks?|days?)\b"
         r"|\b(?:through|until|till|runs? to)\b|\bmulti-?year\b|\bby (?:the )?end of\b",
         re.I,
     ),

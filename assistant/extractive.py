@@ -7,17 +7,27 @@ near-duplicates; and quotes them word for word. When the evidence is weak it abs
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from assistant import sentences, textmatch
+from assistant.compose import states
 from assistant.embedding import Vectors
 from assistant.entities import EntityTable
+from assistant.slots import read_slots
 from assistant.types import Passage
 
 MAX_SENTENCES = 4
 MIN_SCORE = 0.3  # below this the best sentence does not answer the question (tuned on the dev split of the eval set)
 MIN_SCORE_ARTICLE = 0.2  # a question about "the article" already names its source
 KEEP_RATIO = 0.8
+DETAIL_BONUS = 0.08  # for a sentence that states the detail asked for (a duration for "how long")
+# "Where is X, and how much is Y paying?": a second question joined by "and" is answered on its own.
+_SECOND_QUESTION = re.compile(
+    r"(?:[,;]\s*|\s+)(?:and|but|also)\s+(?=(?:how|what|when|where|which|who|whose|why|is|are|was|were|does|did"
+    r"|do|has|have|can|will)\b)",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,23 @@ class Candidate:
     start: int = 0  # offset of the sentence in its passage
 
 
-def rank_sentences(question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable) -> list[Candidate]:
-    """Every usable sentence of the passages, best first."""
+def question_parts(question: str) -> list[str]:
+    """The questions a question asks: "Where is it, and how much is paid up front?" asks two.
+
+    >>> question_parts("Where is IREN building it, and how much is Microsoft paying up front?")
+    ['Where is IREN building it', 'how much is Microsoft paying up front?']
+    >>> question_parts("Who supplies Amazon and Google?")
+    ['Who supplies Amazon and Google?']
+    """
+    parts = [p.strip(" ,;") for p in _SECOND_QUESTION.split(question)]
+    parts = [p for p in parts if len(p.split()) >= 3]
+    return parts if len(parts) > 1 else [question]
+
+
+def rank_sentences(
+    question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable, attribute: str = ""
+) -> list[Candidate]:
+    """Every usable sentence of the passages, best first; with `attribute`, those that state it rank higher."""
     asked = set(entities.mentions(question))
     asked_figures = {v for _, v in textmatch.figures(question)}
     raw: list[tuple[int, str, int]] = []
@@ -52,6 +77,8 @@ def rank_sentences(question: str, passages: list[Passage], vectors: Vectors, ent
         score = (
             0.55 * float(sim) + 0.25 * textmatch.overlap(question, text) + 0.15 * entity + 0.05 * figure + rank_bonus
         )
+        if attribute and states(attribute, text, question):
+            score += DETAIL_BONUS
         ranked.append(Candidate(i, text, score, named, start))
     return sorted(ranked, key=lambda c: c.score, reverse=True)
 
@@ -72,11 +99,18 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
 
 
 def draft(
-    question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable, min_score: float = MIN_SCORE
+    question: str,
+    passages: list[Passage],
+    vectors: Vectors,
+    entities: EntityTable,
+    min_score: float = MIN_SCORE,
+    attribute: str = "",
 ) -> tuple[str, list[Passage]] | None:
     """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
-    as passages (so each citation quotes exactly one sentence); None when nothing answers."""
-    ranked = rank_sentences(question, passages, vectors, entities)
+    as passages (so each citation quotes exactly one sentence); None when nothing answers.
+
+    A question that asks two things gets the best sentence for each part first, in the order asked."""
+    ranked = rank_sentences(question, passages, vectors, entities, attribute)
     asked = set(entities.mentions(question))
     if 0 < len(asked) <= 2:
         # An answer about two companies must be about both: prefer sentences naming every one of
@@ -84,6 +118,9 @@ def draft(
         both = [c for c in ranked if asked <= c.companies]
         ranked = both + [c for c in ranked if not asked <= c.companies] if both else ranked
     chosen = select(ranked, min_score)
+    parts = question_parts(question)
+    if chosen and len(parts) > 1:
+        chosen = _each_part_answered(question, parts, passages, vectors, entities, chosen, min_score)
     if not chosen or not asked <= frozenset().union(*(c.companies for c in chosen)):
         return None
     quoted: list[Passage] = []
@@ -101,6 +138,29 @@ def draft(
         )
         parts.append(cite_sentence(cand.text, len(quoted)))
     return " ".join(parts), quoted
+
+
+def _each_part_answered(
+    question: str,
+    parts: list[str],
+    passages: list[Passage],
+    vectors: Vectors,
+    entities: EntityTable,
+    chosen: list[Candidate],
+    min_score: float,
+) -> list[Candidate]:
+    """The best sentence for each part of the question, then the rest of `chosen`."""
+    surfaces = list(dict.fromkeys(question[s:e] for s, e, _ in entities.spans(question)))
+    first: list[Candidate] = []
+    for part in parts:
+        unnamed = [n for n in surfaces if n not in part]
+        query = f"{part} ({', '.join(unnamed)})" if unnamed else part
+        attribute = read_slots(part, entities).attribute
+        best = select(rank_sentences(query, passages, vectors, entities, attribute), min_score, limit=1)
+        if best and not any(textmatch.jaccard(best[0].text, c.text) > 0.55 for c in first):
+            first.append(best[0])
+    rest = [c for c in chosen if not any(textmatch.jaccard(c.text, f.text) > 0.55 for f in first)]
+    return (first + rest)[: MAX_SENTENCES + len(first) - 1]
 
 
 def cite_sentence(sentence: str, number: int) -> str:

@@ -31,6 +31,7 @@ _DEAL = re.compile(
 )
 _DEICTIC = re.compile(r"\b(?:that|this|those|these|the same|the deal|the agreement|the contract|them|else)\b", re.I)
 _PARTITIVE = re.compile(r"\b(?:which|how many|any) of (?:them|those|these)\b", re.I)
+_THERE = re.compile(r"\b(?:in|at|from|inside|out of) there\b", re.I)  # "Which chips are in there?"
 _ELSE = re.compile(r"\b(?:else|other|others|another|besides them|apart from them)\b", re.I)
 # What is left of "And OpenAI?" once the lead, the names and the glue are gone: nothing.
 _GLUE = re.compile(
@@ -39,6 +40,9 @@ _GLUE = re.compile(
     r"|deals?|agreements?|contracts?|partnerships?|arrangements?)\b",
     re.I,
 )
+
+
+ALONE, SLOTS, OWN = "", "slots", "own"  # how a follow-up draws on the turn before (see `follow_up`)
 
 
 def merge_plan(
@@ -56,8 +60,11 @@ def follow_up(
     vector=None,
     earlier: Plan | None = None,
     before: str = "",
-) -> tuple[Plan, bool]:
-    """(merged Plan, whether it draws on the previous one); False when the follow-up stands alone.
+) -> tuple[Plan, str]:
+    """(merged Plan, how it draws on the previous one): ALONE when the follow-up stands alone; SLOTS when
+    it only changes what the previous question asked ("And OpenAI?", "How many of them?"), so the merged
+    plan words it; OWN when it asks its own question about someone or something named before ("Where
+    are its data centers?"), so its own words are kept with the references filled in.
 
     `earlier` is the plan of the turn before the previous one: "Which deal came first?" after one
     question about Nebius and Microsoft and one about Nebius and Meta compares those two deals.
@@ -65,32 +72,37 @@ def follow_up(
     question = " ".join(question.split())
     new = read_plan(question, entities, embed, vector)
     if previous is None or previous.intent == "out_of_scope":
-        return new, False
+        return new, ALONE
     refs = pronoun_roles(question, entities)
     words = re.findall(r"[\w'’-]+", question)
     lead = bool(_LEAD.match(question))
     if _elliptical(question, new, entities, lead, words):
-        return _carry(previous, new, entities, before, question), True
+        return _carry(previous, new, entities, before, question), SLOTS
     if _PARTITIVE.search(question) and not new.companies:
         # "How many of them are labs?": the same list, counted or narrowed.
         carried = _carry(previous, new, entities)
         if new.intent in ("count", "total", "timeline", "compare"):
             carried = replace(carried, intent=new.intent, attribute=new.attribute or carried.attribute)
-        return carried, True
+        return carried, SLOTS
     if new.intent == "compare" and new.companies and (refs or _DEICTIC.search(question)):
-        return _compare_with(previous, new, entities), True
+        return _compare_with(previous, new, entities), SLOTS
     if _PARTITIVE.search(question):
-        return _narrow(previous, new), True
+        return _narrow(previous, new), SLOTS
     again = bool(new.companies) and set(new.companies) <= set(previous.companies) and bool(_ELSE.search(question))
-    if refs or again or (not new.companies and (len(words) <= 4 or lead or _DEICTIC.search(question))):
+    if (
+        refs
+        or again
+        or _THERE.search(question)
+        or (not new.companies and (len(words) <= 4 or lead or _DEICTIC.search(question)))
+    ):
         merged = _resolve(previous, new, refs, question)
         if merged.intent == "compare" and earlier is not None:
             merged = _second_deal(merged, earlier)
-        return merged, True
+        return merged, OWN
     if len(new.companies) == 1 and _DEAL.search(question) and not (new.suppliers and new.customers):
         merged = _complete_deal(previous, new, entities)
-        return merged, merged is not new
-    return new, False
+        return merged, OWN if merged is not new else ALONE
+    return new, ALONE
 
 
 def _elliptical(question: str, new: Plan, entities: EntityTable, lead: bool, words: list[str]) -> bool:

@@ -116,17 +116,17 @@ def _body(plan: Plan, entities: EntityTable | None) -> str:
             return f"What compute deals involving {names(plan.companies)} have been announced{window}?"
         return f"What compute deals have been announced{window}?"
     if intent == "status":
-        return f"What is the status of {_deal(plan, entities)}{limits}?"
+        return f"What is the status of {deal_phrase(plan, entities)}{limits}?"
     if intent == "reason":
         if s and c:
             return f"Why did {names(s)} agree to supply {names(c)}{limits}?"
         if len(plan.companies) == 1:
             return f"Why did {plan.companies[0]} sign its compute deals{limits}?"
-        return f"Why was {_deal(plan, entities)} made{limits}?" if plan.companies else ""
+        return f"Why was {deal_phrase(plan, entities)} made{limits}?" if plan.companies else ""
     if intent == "facts":
         if not plan.companies:
             return ""
-        deal = _deal(plan, entities)
+        deal = deal_phrase(plan, entities)
         template = _FACT_WORDS.get(plan.attribute, _FACT_WORDS[""])
         if deal.endswith("deals"):  # one company's deals: plural verbs
             template = template.replace(" is {", " are {").replace(" was {", " were {").replace(" does {", " do {")
@@ -192,7 +192,8 @@ def _compare(plan: Plan, limits: str) -> str:
     return f"How does {pair[0]} compare with {pair[1]}{limits}?"
 
 
-def _deal(plan: Plan, entities: EntityTable | None = None) -> str:
+def deal_phrase(plan: Plan, entities: EntityTable | None = None) -> str:
+    """The deal a plan is about, in words: "AMD's deal with OpenAI", "CoreWeave's compute deals"."""
     s, c = plan.suppliers, plan.customers
     if s and c and entities is not None and not _usual(s, c, entities):
         return f"the deal in which {names(s)} supplies {names(c)}"
