@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Protocol
 
-from assistant import citations, compose, extractive, relations
+from assistant import citations, compose, extractive, relations, slots
 from assistant.compose import Composed
 from assistant.embedding import Vectors, common_words
 from assistant.entities import EntityTable
@@ -103,6 +103,13 @@ class Request:
         if self.ctx.graph is None or self.article:
             return None
         return computed(self.plan, self.ctx.graph, self.standalone)
+
+    @cached_property
+    def detail(self) -> str:
+        """The detail a fact question names ("penalty"), if it is not one the plan's attribute covers."""
+        if self.plan.intent not in ("facts", "status", "reason"):
+            return ""
+        return slots.asked_detail(self.standalone, self.ctx.entities)
 
     @property
     def article(self) -> bool:
@@ -237,6 +244,7 @@ class ExtractiveDrafter:
             ctx.entities,
             min_score=min_score,
             attribute=request.plan.attribute,
+            detail=request.detail,
         )
         if not drafted:
             return Decline(final=True, text=_abstention(request.standalone))
@@ -255,7 +263,8 @@ class ExtractiveDrafter:
     def _missing(self, request: Request, quoted: list[Passage], sources: compose.Sources) -> Composed | None:
         """A 'gives no <detail>' answer when neither the chosen sentences nor the deal quotes state it."""
         plan = request.plan
-        if plan.attribute not in ASKED_DETAILS or plan.intent not in ("facts", "status", "reason"):
+        detail = request.detail
+        if (plan.attribute not in ASKED_DETAILS or plan.intent not in ("facts", "status", "reason")) and not detail:
             return None
         graph = request.ctx.graph
         named = plan.companies or tuple(request.ctx.entities.mentions(request.standalone))
@@ -263,7 +272,11 @@ class ExtractiveDrafter:
         if graph is not None and len(named) >= 2:
             deals = [d for d in graph.deals(as_of=plan.as_of) if {d.supplier, d.customer} <= set(named[:2])]
         said = " ".join([*(p.text for p in quoted), *(e.quote for d in deals for e in d.evidence)])
-        if compose.states(plan.attribute, said, request.standalone):
+        if detail:
+            if compose.names_detail(detail, said):
+                return None
+            plan = replace(plan, attribute=detail)
+        elif compose.states(plan.attribute, said, request.standalone):
             return None
         if deals:
             deal = deals[-1]

@@ -80,6 +80,16 @@ def states(attribute: str, text: str, question: str = "") -> bool:
     return True if pattern is None else bool(pattern.search(text))
 
 
+def names_detail(detail: str, text: str) -> bool:
+    """Whether `text` names any word of a detail the question asked for ("monthly fee": "$920 million per month").
+
+    >>> names_detail("penalty", "No penalties were disclosed."), names_detail("penalty", "It vests in tranches.")
+    (True, False)
+    """
+    stems = [w if len(w) <= 4 else w[: len(w) - 2] for w in detail.lower().split()]
+    return any(re.search(rf"\b{re.escape(stem)}", text, re.I) for stem in stems)
+
+
 @dataclass(frozen=True)
 class Composed:
     """A draft over numbered sources; `details` continues the same numbering."""

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant import sentences, textmatch
-from assistant.compose import states
+from assistant.compose import names_detail, states
 from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.slots import read_slots
@@ -53,9 +53,15 @@ def question_parts(question: str) -> list[str]:
 
 
 def rank_sentences(
-    question: str, passages: list[Passage], vectors: Vectors, entities: EntityTable, attribute: str = ""
+    question: str,
+    passages: list[Passage],
+    vectors: Vectors,
+    entities: EntityTable,
+    attribute: str = "",
+    detail: str = "",
 ) -> list[Candidate]:
-    """Every usable sentence of the passages, best first; with `attribute`, those that state it rank higher."""
+    """Every usable sentence of the passages, best first; those that state the `attribute` asked for (a
+    duration, a price) or name the `detail` asked for ("penalty") rank higher."""
     asked = set(entities.mentions(question))
     asked_figures = {v for _, v in textmatch.figures(question)}
     raw: list[tuple[int, str, int]] = []
@@ -77,7 +83,7 @@ def rank_sentences(
         score = (
             0.55 * float(sim) + 0.25 * textmatch.overlap(question, text) + 0.15 * entity + 0.05 * figure + rank_bonus
         )
-        if attribute and states(attribute, text, question):
+        if attribute and states(attribute, text, question) or detail and names_detail(detail, text):
             score += DETAIL_BONUS
         ranked.append(Candidate(i, text, score, named, start))
     return sorted(ranked, key=lambda c: c.score, reverse=True)
@@ -105,17 +111,21 @@ def draft(
     entities: EntityTable,
     min_score: float = MIN_SCORE,
     attribute: str = "",
+    detail: str = "",
 ) -> tuple[str, list[Passage]] | None:
     """Answer text whose [n] markers number the quoted sentences themselves, and those sentences
     as passages (so each citation quotes exactly one sentence); None when nothing answers.
 
     A question that asks two things gets the best sentence for each part first, in the order asked."""
-    ranked = rank_sentences(question, passages, vectors, entities, attribute)
+    ranked = rank_sentences(question, passages, vectors, entities, attribute, detail)
     asked = set(entities.mentions(question))
     if 0 < len(asked) <= 2:
         # An answer about two companies must be about both: prefer sentences naming every one of
         # them, and abstain when the chosen sentences leave one out ("Anthropic pays Lambda?").
-        both = [c for c in ranked if asked <= c.companies]
+        # A sentence that names the detail asked for and one of them answers too ("the Michigan utility").
+        both = [
+            c for c in ranked if asked <= c.companies or detail and asked & c.companies and names_detail(detail, c.text)
+        ]
         ranked = both + [c for c in ranked if not asked <= c.companies] if both else ranked
     chosen = select(ranked, min_score)
     parts = question_parts(question)

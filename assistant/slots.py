@@ -94,6 +94,10 @@ _EXCLUDE = re.compile(
     r"|ignoring|setting aside|but not|without|beyond|rather than|not including|outside(?: of)?|minus)\s+",
     re.I,
 )
+# "Setting the neoclouds aside", "leaving Google out": the words in between are left out.
+_AROUND = re.compile(
+    r"\b(?:setting|putting|leaving|keeping|laying|taking)\s+(?P<what>[^,;?.!]{1,40}?)\s+(?:aside|out)\b", re.I
+)
 _NEGATION = re.compile(r"\b(?:not|n[’']t|isnt|arent|non-?)\s*(?:(?:a|an|the|for|with|from|one of the)\s+)?", re.I)
 _CLAUSE_END = re.compile(r"[,;?.!]|\b(?:who|which|what|where|how|and who|do|does)\b", re.I)
 _NUMBER = r"\$?(?P<n>\d+(?:[.,]\d+)?)\s*(?P<unit>gw|gigawatts?|mw|megawatts?|billion|bn|b|million|m|gpus|chips)\b"
@@ -218,6 +222,7 @@ def _exclusion_spans(masked: str) -> list[tuple[int, int]]:
     for m in _EXCLUDE.finditer(masked):
         end = _CLAUSE_END.search(masked, m.end())
         spans.append((m.end(), end.start() if end else len(masked)))
+    spans += [m.span("what") for m in _AROUND.finditer(masked)]
     for m in _NEGATION.finditer(masked):
         # "not neoclouds", "aren't with Nvidia": only the next word or name is left out.
         word = re.match(r"[\w_-]+(?:\s+[\w_-]+)?", masked[m.end() :])
@@ -326,3 +331,44 @@ def _strip_dates(text: str) -> str:
 
 _PAID = re.compile(r"\b(?:get(?:s|ting)?|got|receiv\w*|earn\w*|mak(?:e|es|ing)|collect\w*|bring\w* in)\b", re.I)
 _GOODS = re.compile(r"\b(?:compute|capacity|gpus?|chips?|tpus?|power|servers?|accelerators?|data cent)", re.I)
+
+
+# The noun a "what X" question asks for is its detail, unless it only names the question's own frame
+# (a deal, a company, a kind of company or chip): "What penalty does OpenAI owe?" asks for a penalty.
+_FOCUS = re.compile(
+    r"\b(?:what|which|whose|how much|how many)\s+(?P<focus>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)"
+    r"\s+(?:does|do|did|is|are|was|were|will|would|can|could|has|have|had|must|should|goes|go|went|comes|came)\b",
+    re.I,
+)
+_FRAME_WORDS = set(
+    """kind kinds type types sort sorts part parts role roles way ways thing things size value terms term status
+    hardware equipment infrastructure systems machines technology silicon
+    details detail deal deals agreement agreements contract contracts company companies firm firms business
+    businesses lab labs supplier suppliers customer customers provider providers partner partners buyer buyers
+    seller sellers party parties one ones developers startups players clients users compute capacity amount figure
+    figures number numbers share stake year years month months date dates day days time times much many money
+    dollars cash power""".split()
+)
+
+
+def asked_detail(question: str, entities: EntityTable) -> str:
+    """The detail a "what X ..." question names, when it is not a word of the question's frame:
+    "What monthly fee does Cursor pay?" -> "monthly fee"; "What did AMD agree?" -> "".
+
+    >>> asked_detail("What penalty does OpenAI owe AMD if it misses milestones?", EntityTable({}))
+    'penalty'
+    >>> asked_detail("Which labs do Google TPUs serve?", EntityTable({}))
+    ''
+    """
+    masked = question
+    for start, end, _ in reversed(entities.spans(question)):
+        masked = masked[:start] + "X" * (end - start) + masked[end:]
+    m = _FOCUS.search(masked)
+    if not m:
+        return ""
+    words = [w for w in m.group("focus").split() if not w.startswith("X")]
+    if not words or words[-1].lower() in _FRAME_WORDS or _attribute(words[-1]):
+        return ""  # a frame word, or a detail the plan's attribute asks for already ("what reason")
+    if any(p.search(words[-1]) for _, p in (*_RESOURCES, *KIND_WORDS)):
+        return ""
+    return " ".join(words).lower()
