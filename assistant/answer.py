@@ -140,7 +140,7 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
 
     None leaves the question to the quoting drafters: a detail of one deal ("how long does it run"), a
     total over a pair's deals rather than one company's, or a comparison without two distinct deals."""
-    if plan.attribute in DETAIL_OF_ONE_DEAL and plan.intent != "compare":
+    if plan.attribute in DETAIL_OF_ONE_DEAL and plan.intent not in ("compare", "timeline"):
         return None
     if plan.intent == "total" and (plan.attribute not in ("power", "chips", "amount") or len(plan.companies) != 1):
         return None
@@ -162,6 +162,8 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
         return compose.compare_answer(plan, selection, graph)
     if plan.intent == "status":
         return compose.status_answer(plan, selection, graph, question)
+    if plan.intent == "timeline":
+        return compose.timeline_answer(plan, selection, graph)
     return compose.list_answer(plan, selection, graph)
 
 

@@ -18,6 +18,7 @@ from assistant.graph import DealGraph
 from assistant.graph import headline_figures as _headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
+from assistant.wording import date_words
 
 BUDGET_WORDS = 170  # visible words of a list answer; the complete list goes to the details
 HARD_WORDS = 215  # first rows of counterparts may use a little more, so that up to 20 are named
@@ -86,7 +87,7 @@ def names_detail(detail: str, text: str) -> bool:
     >>> names_detail("penalty", "No penalties were disclosed."), names_detail("penalty", "It vests in tranches.")
     (True, False)
     """
-    stems = [w if len(w) <= 4 else w[: len(w) - 2] for w in detail.lower().split()]
+    stems = [w[: max(len(w) - 2, 5)] for w in detail.lower().split()]  # "penalty" -> "penal", "colour" -> "colou"
     return any(re.search(rf"\b{re.escape(stem)}", text, re.I) for stem in stems)
 
 
@@ -198,8 +199,10 @@ def deal_row(
     sources: Sources,
     evidence: list[Evidence] | None = None,
     per_kind: int = 1,
+    dated: bool = True,
 ) -> str:
-    """One sentence for one deal: its figures, disputed ones as 'A [1] vs B [2]', its date and status."""
+    """One sentence for one deal: its figures, disputed ones as 'A [1] vs B [2]', its date (unless the
+    row's label gives it) and status."""
     shown = evidence or list(deal.evidence)
     main = consensus(shown)
     quotes = " ".join(e.quote for e in shown)
@@ -219,8 +222,8 @@ def deal_row(
     quoted = not parts and not _what(deal, main.quote)
     if not parts:
         parts.append(_what(deal, main.quote) or bare(main.quote))
-    if quoted:
-        pass  # the quote carries its own date
+    if quoted or not dated:
+        pass  # the quote or the label carries the date
     elif "date" in conflicts:
         parts.append(date_clause(deal, conflicts["date"], graph, sources))
     elif date := when(deal, quotes):
@@ -415,6 +418,37 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
     shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
     rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in shown]
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def timeline_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
+    """The deals of a pair (or of one company) in the order they were announced, each row led by its date;
+    a deal its quote states without a figure is told in the quote's own words."""
+    deals = list(dict.fromkeys((*sel.deals, *sel.others)))
+    dated = sorted((d for d in deals if d.announced), key=lambda d: d.announced or "")
+    if len(dated) < 2:
+        return None  # no history to order: the sources' own sentences tell it
+    sources = Sources()
+    rows = []
+    for deal in [*dated, *(d for d in deals if not d.announced)]:
+        main = consensus(list(deal.evidence))
+        day = when(deal, " ".join(e.quote for e in deal.evidence))
+        kind = "" if deal.type == "compute" else f" ({deal.type})"
+        label = f"{day}, {deal.supplier} to {deal.customer}{kind}" if day else f"{deal.supplier} to {deal.customer}"
+        if figure_phrases(main.quote):
+            rows.append(deal_row(label, deal, graph, sources, dated=False))
+        else:
+            said = f"{bare(main.quote)} {sources.cite(main)}{machine_read(main)}."
+            rows.append(f"{day}: {said}" if day else said)
+    keys = [(str(i), False) for i in range(len(rows))]
+    span = f"from {date_words(dated[0].announced or '')} to {date_words(dated[-1].announced or '')}"
+    lead = f"The sources date {len(dated)} deals of {_join(sel.targets or (sel.target,))}, {span}:"
+    shown = _budgeted(lead, {key: [row] for key, row in zip(keys, rows, strict=True)}, keys)
+    hidden = [f"- {r}" for r in rows if f"- {r}" not in shown]
+    return Composed(
+        text=shown,
+        passages=sources.passages(),
+        details="\n".join(["Later in the same history:", *hidden]) if hidden else "",
+    )
 
 
 def _capital(text: str) -> str:

@@ -17,7 +17,7 @@ from assistant.types import Deal, Plan
 
 GRAPH_INTENTS = frozenset(
     {"suppliers_of", "customers_of", "between", "intersection", "excluding", "count", "total", "compare"}
-    | {"status", "changed_since"}
+    | {"status", "changed_since", "timeline"}
 )
 ENDED = ("stalled", "ended", "denied")
 
@@ -119,6 +119,16 @@ def select(plan: Plan, graph: DealGraph) -> Selection | None:
         if named:
             deals = [d for d in deals if {d.supplier, d.customer} & set(named)]
         return _split(plan, graph, deals, role="pair")
+    if plan.intent == "timeline":
+        # The history of a pair (or of one company): every deal either way, whatever its type.
+        if not named:
+            return None
+        deals = [
+            d
+            for d in graph.deals(as_of=as_of, since=plan.since)
+            if ({d.supplier, d.customer} <= set(named) if len(named) >= 2 else named[0] in (d.supplier, d.customer))
+        ]
+        return _split(plan, graph, deals, role="pair", target=named[0], targets=tuple(named))
     if plan.intent in ("between", "compare", "status") and len(named) >= 2:
         deals = [d for d in graph.deals(as_of=as_of) if {d.supplier, d.customer} <= set(named)]
         if plan.intent == "compare" and len(deals) < 2 and len(named) >= 3:
@@ -177,7 +187,7 @@ def _split(
 ) -> Selection:
     deals = [d for d in deals if _admits(plan, d, role, graph)]
     wanted = set(plan.deal_types) or {"compute"}
-    if plan.intent in ("between", "compare", "status", "changed_since"):
+    if plan.intent in ("between", "compare", "status", "changed_since", "timeline"):
         # About named parties every kind of deal counts: "still investing" may be a compute deal's money.
         wanted = {"compute", "investment", "financing", "backstop"}
     chosen = tuple(d for d in deals if d.type in wanted)
