@@ -320,8 +320,10 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
         if len(hidden) < DETAILS_ROWS:
             hidden += [f"- {r}" for r in rows_of(key, DETAILS_ROWS - len(hidden))]
     hidden = hidden[:DETAILS_ROWS]
-    conflicts = [c for d in dict.fromkeys(built) for c in conflict_records(d, graph, sources)]
     unlisted = len(sel.deals) + len(sel.others) - (visible.count("\n- ") + len(hidden))
+    visible = "\n".join(joint_rows(visible.split("\n"), _main_type(plan)))
+    hidden = joint_rows(hidden, _main_type(plan))
+    conflicts = [c for d in dict.fromkeys(built) for c in conflict_records(d, graph, sources)]
     return Composed(
         text=visible,
         passages=sources.passages(),
@@ -632,6 +634,32 @@ def _budgeted(lead: str, rows: dict[tuple[str, bool], list[str]], order: list[tu
                 chosen[key].append(items[depth])
                 words += cost
     return "\n".join([lead, *(f"- {r}" for key in rows for r in chosen[key])])
+
+
+def joint_rows(lines: list[str], main: str = "compute") -> list[str]:
+    """Rows that say the same of two counterparts (one joint announcement) become one row naming both;
+    when one of them is a deal of another type, the other's type (`main`) is named too.
+
+    >>> joint_rows(["- Broadcom: 3.5 GW [1].", "- Google: 3.5 GW [1].", "- Hut 8: $7 billion [2]."])
+    ['- Broadcom and Google: 3.5 GW [1].', '- Hut 8: $7 billion [2].']
+    """
+    merged: list[str] = []
+    where: dict[str, int] = {}
+    for line in lines:
+        label, colon, body = line.partition(": ")
+        if not (line.startswith("- ") and colon):
+            merged.append(line)
+            continue
+        if body in where:
+            i = where[body]
+            first, second = merged[i].partition(": ")[0], label[2:].removesuffix(", also")
+            if second.endswith(")") and not first.endswith(")"):
+                first += f" ({main})"
+            merged[i] = f"{first} and {second}: {body}"
+            continue
+        where[body] = len(merged)
+        merged.append(line)
+    return merged
 
 
 def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) -> str:

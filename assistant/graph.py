@@ -186,7 +186,7 @@ def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Eviden
         for group in groups:
             first = _day(group[0][0].get("announced") or group[0][1].published)
             near = day is not None and first is not None and abs((day - first).days) <= SAME_DEAL_DAYS
-            if near and any(_same_resource(item[0], e) for e, _ in group):
+            if near and any(_same_resource(item[0], other[0]) or _same_terms(item, other) for other in group):
                 home = group
                 break
         if home is None:
@@ -194,6 +194,18 @@ def _cluster(items: list[tuple[dict, Evidence]]) -> list[list[tuple[dict, Eviden
         else:
             home.append(item)
     return groups
+
+
+def _same_terms(a: tuple[dict, Evidence], b: tuple[dict, Evidence]) -> bool:
+    """Entries of one type announced the same day with the same headline figures are one deal, however
+    each report words the resource (a letter of intent, and the later report that it stalled)."""
+    day = a[0].get("announced")
+    if not day or str(day) != str(b[0].get("announced")) or a[0].get("type") != b[0].get("type"):
+        return False
+    ha = headline_figures(f"{a[1].quote} {a[0].get('scale', '')}")
+    hb = headline_figures(f"{b[1].quote} {b[0].get('scale', '')}")
+    shared = ha.keys() & hb.keys()
+    return bool(shared) and all(abs(ha[k] - hb[k]) <= 0.02 * max(ha[k], hb[k]) for k in shared)
 
 
 def _same_resource(a: dict, b: dict) -> bool:

@@ -123,7 +123,9 @@ def test_list_answer_is_short_complete_and_says_nothing_twice(assistant, custome
     assert len(said) == len(set(said))
     rows = _rows(answer.text)
     compute = {d.supplier for d in assistant.deals(customer=customer) if d.type == "compute"}
-    assert all(any(r.startswith(s) for r in rows) for s in compute)  # each supplier has a row of its own
+    # Each supplier is named in a row's label; one joint announcement is one row naming both.
+    labels = [r.partition(": ")[0] for r in rows]
+    assert all(any(re.search(rf"(?:^| and ){re.escape(s)}", label) for label in labels) for s in compute)
     everything = answer.text + answer.details
     assert all(d.supplier in everything for d in assistant.deals(customer=customer))
     # One citation number per source document, its quotes kept on the citation.
@@ -137,8 +139,9 @@ def test_investments_are_named_apart_from_compute_suppliers(assistant):
     investors = {d.supplier for d in assistant.deals(customer="Anthropic") if d.type == "investment"}
     suppliers = {d.supplier for d in assistant.deals(customer="Anthropic") if d.type == "compute"}
     assert answer.text.startswith(f"The sources name {len(suppliers)} companies that supply compute to Anthropic")
-    nvidia = [r for r in _rows(answer.text) if r.startswith("Nvidia")]
-    assert "Nvidia" in investors - suppliers and nvidia and all(r.startswith("Nvidia (investment)") for r in nvidia)
+    # Nvidia may share a row with Microsoft (one joint announcement), but it is named as an investor there.
+    named = [part for r in _rows(answer.text) for part in r.partition(": ")[0].split(" and ") if "Nvidia" in part]
+    assert "Nvidia" in investors - suppliers and named and all(p.startswith("Nvidia (investment)") for p in named)
 
 
 def test_intersection_lists_only_suppliers_of_both(assistant):
