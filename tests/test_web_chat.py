@@ -303,3 +303,41 @@ def test_phone_deals_tab_falls_back_to_the_table(app_server):
         page.wait_for_selector("#deals-table [data-testid='cell-0-0']")
         assert not page.is_visible("#deal-graph-box")
         assert page.is_visible("#deals-table")
+
+
+def test_an_added_report_without_outlet_or_date_is_labelled_and_its_deal_marked_machine_read(app_server, tmp_path):
+    # Runs last in this file: the report it adds joins the shared app's corpus.
+    report = tmp_path / "orbit.txt"
+    report.write_text(
+        "Orbit Compute signs Anthropic\n\nOrbit Compute will provide Anthropic with 5,000 GPUs from May 2026.\n",
+        encoding="utf-8",
+    )
+    with watched_page(app_server) as page:
+        page.click("button[role='tab']:has-text('Sources')")
+        page.wait_for_selector("#sources-table [data-testid='cell-0-0']")
+        page.set_input_files("input[type='file']", str(report))
+        page.wait_for_selector("text=orbit.txt", timeout=30_000)
+        page.click("#add-source")
+        page.wait_for_selector("#sources-msg .done", timeout=60_000)
+        assert "orbit.txt" in page.inner_text("#sources-table")
+
+        page.click("button[role='tab']:has-text('Chat')")
+        ask(page, "What will Orbit Compute provide to Anthropic?", 0)
+        card = page.query_selector("#sources .card:has-text('Orbit Compute')")
+        assert card, "the added report is not among the answer's sources"
+        labels = card.inner_text()
+        assert "unsourced note" in labels and "undated" in labels and "quote supports the sentence" in labels
+
+        page.click("button[role='tab']:has-text('Deals')")
+        page.click("#deal-customer input")
+        page.click("ul[role='listbox'] li >> text='Anthropic'")
+        page.click("#show-deals")
+        page.wait_for_selector("#deal-graph-box .pair[data-pair='Orbit Compute → Anthropic']", timeout=30_000)
+        page.click("#deal-graph-box .pair[data-pair='Orbit Compute → Anthropic']")
+        page.wait_for_selector("#deals-evidence .card")
+        evidence = page.inner_text("#deals-evidence")
+        assert "machine-read" in evidence and "5,000 GPUs" in evidence
+        ledger = page.query_selector("#deal-graph-box .pair:not([data-pair^='Orbit'])")
+        ledger.click()
+        page.wait_for_function("() => !document.querySelector('#deals-evidence').innerText.includes('Orbit Compute')")
+        assert "machine-read" not in page.inner_text("#deals-evidence")
