@@ -68,8 +68,8 @@ def build_app(assistant) -> gr.Blocks:
         )
         with gr.Tab("Chat"):
             _chat_tab(assistant, app)
-        with gr.Tab("Deals"):
-            _deals_tab(assistant, app)
+        with gr.Tab("Deals") as deals_tab:
+            _deals_tab(assistant, app, deals_tab)
         with gr.Tab("Sources"):
             _sources_tab(assistant, app)
         _api(assistant)
@@ -306,8 +306,12 @@ def _deal_row(d: Deal) -> list:
     return [f"{d.supplier} → {d.customer}", d.type, what, d.status, d.announced or "undated", sources]
 
 
-def _deals_tab(assistant, app: gr.Blocks) -> None:
-    companies = [("any", "")] + [(c, c) for c in assistant.graph.companies()]
+def _company_choices(assistant) -> list[tuple[str, str]]:
+    return [("any", "")] + [(name, name) for name, _kind, _count in assistant.companies()]
+
+
+def _deals_tab(assistant, app: gr.Blocks, tab: gr.Tab) -> None:
+    companies = _company_choices(assistant)
     deals_state = gr.State([])
     with gr.Row():
         supplier = gr.Dropdown(companies, value="", label="Supplier", elem_id="deal-supplier")
@@ -381,6 +385,13 @@ def _deals_tab(assistant, app: gr.Blocks) -> None:
     table.select(row_evidence, [deals_state], evidence, api_visibility="private")
     graph.click(pair_evidence, [deals_state], evidence, api_visibility="private")
     app.load(deals_view, filters, views, api_visibility="private")
+
+    def company_filters():
+        """Companies read from reports added since start-up become choices too."""
+        choices = _company_choices(assistant)
+        return gr.update(choices=choices), gr.update(choices=choices)
+
+    tab.select(company_filters, None, [supplier, customer], api_visibility="private")
 
 
 # -- sources ---------------------------------------------------------------------------------

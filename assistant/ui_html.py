@@ -219,6 +219,16 @@ def source_labels(publisher: str, published: str | None) -> str:
     return "".join(labels)
 
 
+def _meta(publisher: str, published: str | None) -> str:
+    """Outlet and date when the note gives them; what it lacks is said by its labels instead."""
+    parts = []
+    if publisher.strip() and publisher.strip().lower() not in UNSOURCED_PUBLISHERS:
+        parts.append(f'<span class="outlet">{safe(publisher)}</span>')
+    if published:
+        parts.append(f'<span class="date">{safe(published)}</span>')
+    return " · ".join(parts) + (" " if parts else "")
+
+
 def _context(quote: str, doc_id: str, answer: Answer | None, width: int = 110) -> tuple[str, str]:
     """Text just before and after the quote in a retrieved passage of the same document, if any."""
     for p in answer.passages if answer else ():
@@ -262,8 +272,7 @@ def document_card(group: list[Citation], turn: int, prefix: str, answer: Answer 
     return (
         '<div class="card">'
         f'<div class="card-head"><b>{safe(first.title)}</b></div>'
-        f'<div class="meta"><span class="outlet">{safe(first.publisher)}</span> · '
-        f'<span class="date">{safe(first.published or "undated")}</span> '
+        f'<div class="meta">{_meta(first.publisher, first.published)}'
         f"{source_labels(first.publisher, first.published)}</div>"
         f'{"".join(items)}<div class="link">{link}</div></div>'
     )

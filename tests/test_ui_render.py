@@ -74,6 +74,7 @@ def test_sources_are_grouped_one_card_per_document_with_every_quote_inside():
 def test_unsourced_and_undated_notes_and_machine_read_deals_wear_their_own_labels():
     card = ui_html.document_card([_citation(1, publisher="unsourced", published=None)], 0, "src")
     assert "unsourced note" in card and "undated" in card and "badge ok" in card
+    assert card.count("undated") == 1 and "unsourced</span>" not in card
     assert "unsourced note" not in ui_html.document_card([_citation(1)], 0, "src")
     assert "machine-read" in ui_html.evidence_html([_deal("Nvidia", "OpenAI", origin="extracted")])
     assert "machine-read" not in ui_html.evidence_html([_deal("Nvidia", "OpenAI")])

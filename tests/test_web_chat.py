@@ -329,6 +329,9 @@ def test_an_added_report_without_outlet_or_date_is_labelled_and_its_deal_marked_
         assert "unsourced note" in labels and "undated" in labels and "quote supports the sentence" in labels
 
         page.click("button[role='tab']:has-text('Deals')")
+        page.click("#deal-supplier input")
+        page.wait_for_selector("ul[role='listbox'] li >> text='Orbit Compute'", timeout=10_000)
+        page.keyboard.press("Escape")
         page.click("#deal-customer input")
         page.click("ul[role='listbox'] li >> text='Anthropic'")
         page.click("#show-deals")
