@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant import citations, sentences, textmatch
-from assistant.graph import DealGraph
+from assistant.graph import DealGraph, compared_figures, disputed_kinds, figure_role
 from assistant.graph import headline_figures as _headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
@@ -151,14 +151,16 @@ def merge_by_document(text: str, passages: list[Passage], sources: Sources | Non
 
 
 def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
-    """(kind, words as the quote writes them) for the first money, power and count figures of a quote.
+    """(kind and role, words as the quote writes them) for the first money, power and count figures of a
+    quote, money told apart by role (a value, a rate, an investment: `graph.figure_role`).
 
     >>> figure_phrases("AMD will supply 6 GW for about $90 billion a year.")
-    [('w', '6 GW'), ('usd', 'about $90 billion a year')]
+    [('w', '6 GW'), ('usd:rate', 'about $90 billion a year')]
     """
     out: list[tuple[str, str]] = []
     for match in textmatch.FIGURE.finditer(quote):
         for kind, value in textmatch.figures(match.group(0)):
+            kind = figure_role(quote, match.start(), match.end(), kind) if kind == "usd" else kind
             taken = sum(1 for k, _ in out if k == kind)
             if kind == "pct" or taken >= per_kind or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
                 continue
@@ -167,7 +169,7 @@ def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
             if lead:
                 start = lead.start()
             tail = quote[end:]
-            if kind == "usd":
+            if kind.startswith("usd"):
                 per = re.match(r"\s(?:per|a|each)\s(?:month|year|share|GPU)\b", tail)
                 end += per.end() if per else 0
             elif kind == "n":
@@ -212,13 +214,20 @@ def deal_row(
         disputed = figure_clauses(conflicts["figures"], sources)
     parts = []
     clauses_shown = set()
-    for kind, phrase in figure_phrases(main.quote, per_kind):
+    phrases = figure_phrases(main.quote, per_kind)
+    for kind, phrase in phrases:
         if kind in disputed:
             parts.append(disputed.pop(kind))  # the disputed figure as "A [1] vs B [2]"
             clauses_shown.add(kind)
         elif kind not in clauses_shown:
             parts.append(phrase)
     parts += list(disputed.values())
+    kinds = {k for k, _ in phrases} | clauses_shown
+    invested = dict(phrases).get("usd:invest") if "usd" in kinds and "usd:invest" not in clauses_shown else None
+    if invested and per_kind == 1:  # a compact row keeps the deal's own value, not the stake beside it
+        parts = [p for p in parts if p != invested]
+    elif invested:  # "$30 billion, investment of $5 billion"
+        parts = [f"investment of {p}" if p == invested else p for p in parts]
     quoted = not parts and not _what(deal, main.quote)
     if not parts:
         parts.append(_what(deal, main.quote) or bare(main.quote))
@@ -249,8 +258,11 @@ def machine_read(ev: Evidence) -> str:
 def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
     """'3.5 GW [1][2] vs 5 GW [3]' for each kind of figure the sides disagree on."""
     out = {}
-    heads = [(e, headline_figures(e.quote)) for e in sides]
-    for kind in ("w", "usd", "n"):
+    heads = [(e, compared_figures(e.quote)) for e in sides]
+    disputed = {k for i, a in enumerate(sides) for b in sides[i + 1 :] for k in disputed_kinds(a.quote, b.quote)}
+    for kind in ("w", "usd", "usd:rate", "usd:invest", "n"):
+        if kind not in disputed:
+            continue
         values: dict[float, list[Evidence]] = {}
         for ev, head in heads:
             if kind in head:
@@ -745,7 +757,7 @@ def _checkable(row: str, evidence: list[Evidence]) -> bool:
 def _plain(kind: str, value: float) -> str:
     if kind == "w":
         return f"{value / 1e9:.2f}".rstrip("0").rstrip(".") + " GW" if value >= 1e9 else f"{value / 1e6:g} MW"
-    if kind == "usd":
+    if kind.startswith("usd"):
         return (
             f"${value / 1e9:,.2f}".rstrip("0").rstrip(".") + " billion"
             if value >= 1e9

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections import Counter
 
 import networkx as nx
@@ -236,13 +237,79 @@ def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> D
 
 
 def _figures_disagree(a: str, b: str) -> bool:
-    """The quotes' headline figures (the first money, power and count each names) differ by over 2%.
+    return bool(disputed_kinds(a, b))
+
+
+def disputed_kinds(a: str, b: str) -> set[str]:
+    """The kinds of figure (`figure_role`) on which two quotes disagree: their first figures differ by over
+    2% and neither matches the other's parts added up.
 
     "1 million Trainium2 chips now" vs "about 500,000 at launch, 1 million by year end" disagree;
-    two quotes that both lead with "$30 billion" do not.
+    two quotes that both lead with "$30 billion" do not, nor "will invest $5 billion" and "will spend
+    $100 billion", nor "$1.25 billion a month" and "about $45 billion", nor "$15 billion" and
+    "up to $5 billion from Microsoft and up to $10 billion from Nvidia".
     """
-    ha, hb = headline_figures(a), headline_figures(b)
-    return any(abs(ha[k] - hb[k]) > 0.02 * max(ha[k], hb[k]) for k in ha.keys() & hb.keys())
+    fa, fb = _figure_sets(a), _figure_sets(b)
+
+    def close(x: float, y: float) -> bool:
+        return abs(x - y) <= 0.02 * max(x, y)
+
+    out = set()
+    for key in fa.keys() & fb.keys():
+        xa, xb = fa[key], fb[key]
+        if close(xa[0], xb[0]) or close(xa[0], sum(xb)) or close(sum(xa), xb[0]) or close(sum(xa), sum(xb)):
+            continue
+        out.add(key)
+    return out
+
+
+_RATE = re.compile(
+    r"\s*(?:(?:per|a|an|each)\s+(?:month|year|hour|GPU|chip|share|unit|kWh|MWh)\b|monthly\b|annually\b)", re.I
+)
+_INVEST = re.compile(r"\b(?:invest\w*|stake|equity|funding|fund(?:s|ed)?|valu\w+|rais\w+|back(?:s|ed|ing))\b", re.I)
+_SPEND = re.compile(r"\b(?:spend\w*|spent|commit\w*|buy\w*|bought|purchas\w+|pay\w*|paid|contract\w*|pledg\w+)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[;:()]|,\s(?!and up to|up to)|\b(?:while|whereas|but)\b|\band\s+(?=[A-Z])")
+
+
+def figure_role(text: str, start: int, end: int, kind: str) -> str:
+    """The figure's kind, and for money its role: 'usd:rate' (a monthly or yearly price),
+    'usd:invest' (an equity investment or a valuation) or plain 'usd' (a deal's value or spend).
+
+    >>> s = "Amazon will invest $5 billion, while Anthropic spends $100 billion on AWS."
+    >>> figure_role(s, 19, 29, "usd"), figure_role(s, 52, 64, "usd")
+    ('usd:invest', 'usd')
+    """
+    if kind != "usd":
+        return kind
+    if _RATE.match(text, end):
+        return "usd:rate"
+    before = text[max(0, start - 60) : start]
+    breaks = list(_CLAUSE_BREAK.finditer(before))
+    clause = before[breaks[-1].end() :] if breaks else before
+    after = text[end : end + 25].split(",")[0]
+    if re.match(r"\s*(?:\w+\s)?(?:investment|stake|funding|valuation|into)\b", after, re.I):
+        return "usd:invest"
+    for span in (clause, text[:start]):  # a clause without its own verb ("and Nvidia $10 billion") shares the last one
+        verbs = [(m.start(), "invest") for m in _INVEST.finditer(span)]
+        verbs += [(m.start(), "spend") for m in _SPEND.finditer(span)]
+        if verbs:
+            return "usd:invest" if max(verbs)[1] == "invest" else "usd"
+    return "usd"
+
+
+def compared_figures(text: str) -> dict[str, float]:
+    """The first figure of each kind and role a text names: {'usd': 1e11, 'usd:invest': 5e9, 'w': 5e9}."""
+    return {key: values[0] for key, values in _figure_sets(text).items()}
+
+
+def _figure_sets(text: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    for match in textmatch.FIGURE.finditer(text):
+        for kind, value in textmatch.figures(match.group(0)):
+            if kind == "pct" or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+                continue
+            out.setdefault(figure_role(text, match.start(), match.end(), kind), []).append(value)
+    return out
 
 
 def headline_figures(text: str) -> dict[str, float]:

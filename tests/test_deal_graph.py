@@ -5,7 +5,7 @@ import json
 import pytest
 
 from assistant.entities import EntityTable
-from assistant.graph import DealGraph, headline_figures
+from assistant.graph import DealGraph, disputed_kinds, headline_figures
 
 TABLE = EntityTable(
     {
@@ -121,6 +121,18 @@ def test_outlets_that_disagree_on_figures_or_dates_make_a_conflict(graph):
         ("date", ["a.md", "b.md"]),
     ]
     assert graph.conflicts(single) == []
+
+
+def test_figures_of_different_roles_or_parts_of_a_whole_are_not_a_dispute():
+    spend = "Anthropic agreed to spend more than $100 billion on AWS, while Amazon invests $5 billion."
+    invest = "Amazon will invest $5 billion in Anthropic now and up to $20 billion more."
+    whole = "Amazon committed to invest up to $25 billion more in Anthropic."
+    assert disputed_kinds(spend, invest) == set()  # $100 billion spent is not $5 billion invested
+    assert disputed_kinds(invest, whole) == set()  # $5 billion + $20 billion is the $25 billion
+    assert disputed_kinds("xAI charges $1.25 billion per month.", "The contract is worth about $45 billion.") == set()
+    assert disputed_kinds("Anthropic will pay more than $40 billion.", "It is worth about $45 billion.") == {"usd"}
+    assert disputed_kinds("Google will supply about 3.5 GW.", "Google will supply 5 GW.") == {"w"}
+    assert disputed_kinds("Microsoft and Nvidia will put $15 billion into Anthropic.", whole) == {"usd:invest"}
 
 
 def test_companies_kinds_and_deals_of(graph):
