@@ -257,7 +257,7 @@ def machine_read(ev: Evidence) -> str:
 
 def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
     """'3.5 GW [1][2] vs 5 GW [3]' for each kind of figure the sides disagree on."""
-    out = {}
+    out: dict[str, str] = {}
     heads = [(e, compared_figures(e.quote)) for e in sides]
     disputed = {k for i, a in enumerate(sides) for b in sides[i + 1 :] for k in disputed_kinds(a.quote, b.quote)}
     for kind in ("w", "usd", "usd:rate", "usd:invest", "n"):
