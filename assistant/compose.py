@@ -20,8 +20,8 @@ from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 from assistant.wording import date_words
 
-BUDGET_WORDS = 170  # visible words of a list answer; the complete list goes to the details
-HARD_WORDS = 215  # first rows of counterparts may use a little more, so that up to 20 are named
+BUDGET_WORDS = 200  # visible words of a list answer; the complete list goes to the details
+HARD_WORDS = 228  # first rows of counterparts may use a little more, so that up to 20 are named
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
 ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
 DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
@@ -319,7 +319,10 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
         name, apart = key
         out = []
         for i, deal in enumerate(groups[key][:limit]):
-            label = f"{name} ({deal.type})" if apart else _name_for(_surface(name, deal, graph), i)
+            surface = _surface(name, deal, graph)
+            if sel.role == "pair":  # "xAI (SpaceX) to Cursor"
+                surface = f"{_surface(deal.supplier, deal, graph)} to {_surface(deal.customer, deal, graph)}"
+            label = f"{name} ({deal.type})" if apart else _name_for(surface, i)
             out.append(deal_row(label, deal, graph, sources))
             built.append(deal)
         return out
@@ -602,9 +605,9 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
     if count == 1:
         label = kind or "company"
     target = _join(sel.targets) if sel.targets else sel.target
-    since = f" since {plan.since}" if plan.since and plan.intent == "changed_since" else ""
+    since = f" since {date_words(plan.since)}" if plan.since and plan.intent == "changed_since" else ""
     if plan.intent == "changed_since":
-        lead = f"The sources report {len(sel.deals)} deals{since}"
+        lead = f"The sources report {len(sel.deals)} {kind + ' ' if kind else ''}deals{since}"
     elif plan.intent == "count" and plan.threshold:
         unit, value = plan.threshold
         lead = f"The sources record {len(sel.deals)} deals of {value:g} {unit} or more"
@@ -718,12 +721,15 @@ def _counterpart(deal: Deal, role: str) -> str:
 
 
 def _surface(name: str, deal: Deal, graph: DealGraph) -> str:
-    """The company as the deal's main quote names it when that name extends ours ("Google Cloud")."""
+    """The company as the deal's main quote names it: a name that extends ours ("Google Cloud"), or ours
+    with the other name beside it when the quote only uses that one ("xAI (SpaceX)")."""
     quote = consensus(list(deal.evidence)).quote
-    for start, end, canonical in graph.entities.spans(quote):
-        written = quote[start:end]
-        if canonical == name and written.startswith(name) and len(written) > len(name):
-            return written
+    written = [quote[start:end] for start, end, canonical in graph.entities.spans(quote) if canonical == name]
+    longer = [w for w in written if w.startswith(name) and len(w) > len(name)]
+    if longer:
+        return longer[0]
+    if written and not any(w.lower() == name.lower() for w in written):
+        return f"{name} ({written[0]})"
     return name
 
 

@@ -21,6 +21,7 @@ from assistant.entities import EntityTable
 from assistant.types import Deal, Evidence
 
 SAME_DEAL_DAYS = 21
+DATE_SLACK_DAYS = 2  # outlets a day or two apart (time zones, overnight reports) date the same announcement
 SAME_RESOURCE = 0.25  # word overlap (Jaccard) of two entries' resource for them to be one deal
 _STATUS_ORDER = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 
@@ -102,7 +103,7 @@ class DealGraph:
                 ):
                     continue
                 deal = _deal(s, c, [(entry, ev) for entry, ev in data["claims"] if ev in kept])
-            if since and not any(e.published and e.published[: len(since)] > since for e in deal.evidence):
+            if since and not any(e.published and e.published[: len(since)] >= since for e in deal.evidence):
                 continue
             if status and deal.status != status:
                 continue
@@ -148,7 +149,7 @@ class DealGraph:
             if len(day) == 10 and evidence.publisher != "unsourced" and day not in days:
                 if all(other.publisher != evidence.publisher for other in days.values()):
                     days[day] = evidence
-        if len(days) > 1:
+        if len(days) > 1 and (_day(max(days)) - _day(min(days))).days > DATE_SLACK_DAYS:  # type: ignore[operator]
             found.append(("date", [days[d] for d in sorted(days)]))
         return found
 

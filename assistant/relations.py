@@ -203,6 +203,8 @@ def _admits(plan: Plan, deal: Deal, role: str, graph: DealGraph) -> bool:
         return False
     if plan.kinds and counterpart is not None and graph.kind(counterpart) not in plan.kinds:
         return False
+    if plan.kinds and role == "pair" and not {graph.kind(deal.supplier), graph.kind(deal.customer)} & set(plan.kinds):
+        return False  # "which neocloud contracts since May?": a neocloud on either side
     # Only product lines of the entity table ("TPU", "Trainium", "Colossus") filter deals: a ledger's wording
     # of generic resources ("chips", "data center") is too loose to leave a deal out on.
     products = [r for r in plan.resources if graph.entities.products_named(r)]

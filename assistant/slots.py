@@ -14,6 +14,7 @@ from the preposition before it ("to X", "from X") and from nouns around it ("X's
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from assistant.dates import MONTHS
@@ -118,7 +119,7 @@ _DAY_DATE = (
     rf"|(?P<m3>{_MONTH})\.?,?\s+(?:of\s+)?(?P<y3>\d{{4}})"
     rf"|(?P<iso>\d{{4}}-\d{{2}}(?:-\d{{2}})?)"
     rf"|(?:q(?P<q>[1-4])|(?P<half>h[12]|first half of|second half of))\s*(?P<yq>\d{{4}})"
-    rf"|(?:the )?(?:(?P<edge>end|start|beginning|middle) of |mid-?|early |late )?(?P<y4>(?:19|20)\d{{2}}))"
+    rf"|(?:the )?(?P<edge>(?:end|start|beginning|middle) of |mid-?|early |late )?(?P<y4>(?:19|20)\d{{2}}))"
 )
 _DATE = re.compile(_DAY_DATE, re.I)
 _WHEN = re.compile(
@@ -270,6 +271,16 @@ def _threshold(masked: str) -> tuple[tuple[int, int] | None, tuple[str, float] |
 # -- dates ------------------------------------------------------------------------------------
 
 
+# The months "start of", "mid-", "late" and so on cover in a year.
+_YEAR_PARTS = (
+    (("start", "beginning"), (1, 1)),
+    (("early",), (1, 4)),
+    (("mid", "middle"), (6, 7)),
+    (("late",), (9, 12)),
+    (("end",), (12, 12)),
+)
+
+
 def _iso(m: re.Match[str]) -> tuple[str, str] | None:
     """(first, last) ISO prefixes a matched date covers: '2025' -> ('2025', '2025'); 'Q1 2026' -> 2026-01..03."""
     if m.group("iso"):
@@ -282,7 +293,11 @@ def _iso(m: re.Match[str]) -> tuple[str, str] | None:
         first = m.group("half").lower() in ("h1", "first half of")
         return (f"{year}-01", f"{year}-06") if first else (f"{year}-07", f"{year}-12")
     if m.group("y4"):
-        return m.group("y4"), m.group("y4")
+        year, edge = m.group("y4"), (m.group("edge") or "").lower()
+        for words, (start, end) in _YEAR_PARTS:
+            if edge.startswith(words):
+                return f"{year}-{start:02d}", f"{year}-{end:02d}"
+        return year, year
     day, month, year = _parts(m)
     number = MONTHS.get(month.lower().rstrip("."))
     if not number:
@@ -317,11 +332,27 @@ def _window(text: str) -> tuple[str | None, str | None, str | None]:
             as_of = span[1]
         elif key in ("before", "until", "till", "up to", "through", "no later than"):
             until = span[1]
-        elif key in ("since", "after", "from", "starting", "beginning"):
+        elif key == "after":  # "after April 2026" starts in May
+            since = _following(span[1])
+        elif key in ("since", "from", "starting", "beginning"):
             since = span[0]
         else:  # "in 2025", "during Q1 2026": a period
             since, until = span
     return as_of, since, until
+
+
+def _following(iso: str) -> str:
+    """The period right after an ISO prefix, at the same precision.
+
+    >>> _following("2025"), _following("2026-12"), _following("2026-04-30")
+    ('2026', '2027-01', '2026-05-01')
+    """
+    if len(iso) == 4:
+        return str(int(iso) + 1)
+    if len(iso) == 7:
+        year, month = int(iso[:4]), int(iso[5:])
+        return f"{year + month // 12}-{month % 12 + 1:02d}"
+    return (dt.date.fromisoformat(iso) + dt.timedelta(days=1)).isoformat()
 
 
 def _strip_dates(text: str) -> str:

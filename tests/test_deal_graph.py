@@ -52,7 +52,7 @@ DOCUMENTS = {
             "Anthropic",
             "Trainium2 chips",
             "1 million chips",
-            "2025-01-09",
+            "2025-01-15",
             "operational",
             "Amazon runs 1 million Trainium2 chips for Anthropic.",
         ),
@@ -103,6 +103,8 @@ def test_filters_by_company_alias_status_and_date(graph):
     assert [d.resource for d in graph.deals(supplier="aws")] == ["Trainium2 chips", "data centers"]
     assert [d.resource for d in graph.deals(status="reported")] == ["data centers"]
     assert [d.resource for d in graph.deals(since="2025-06")] == ["TPUs"]
+    assert [d.resource for d in graph.deals(since="2025-09")] == ["TPUs"]  # since September counts September
+    assert graph.deals(since="2025-10") == []
     assert graph.deals(customer="Zeta") == []
 
 
@@ -121,6 +123,12 @@ def test_outlets_that_disagree_on_figures_or_dates_make_a_conflict(graph):
         ("date", ["a.md", "b.md"]),
     ]
     assert graph.conflicts(single) == []
+
+
+def test_outlets_a_day_apart_date_the_same_announcement():
+    late = dict(DOCUMENTS["b.md"], deals=DOCUMENTS["b.md"]["deals"].replace("2025-01-15", "2025-01-09"))
+    graph = DealGraph.from_documents({**DOCUMENTS, "b.md": late}, TABLE)
+    assert [what for what, _ in graph.conflicts(graph.deals()[0])] == ["figures"]
 
 
 def test_figures_of_different_roles_or_parts_of_a_whole_are_not_a_dispute():

@@ -73,6 +73,9 @@ def test_exclusions_kinds_and_resources_are_read():
 def test_time_window_and_threshold_are_read():
     assert read_slots("As of March 2025, who supplied OpenAI?", TABLE).as_of == "2025-03"
     assert read_slots("What changed since 1 January 2026?", TABLE).since == "2026-01-01"
+    assert read_slots("Which deals came after April 2026?", TABLE).since == "2026-05"  # after April starts in May
+    assert read_slots("Since mid-2025, which contracts were signed?", TABLE).since == "2025-06"
+    assert read_slots("Who supplied xAI by the end of 2024?", TABLE).as_of == "2024-12"
     between = read_slots("Which deals were signed between May 2025 and Q1 2026?", TABLE)
     assert (between.since, between.until) == ("2025-05", "2026-03")
     assert read_slots("How many deals are above 500 MW?", TABLE).threshold == ("GW", 0.5)
