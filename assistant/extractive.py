@@ -98,7 +98,7 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
     for cand in ranked:
         if len(chosen) >= limit or cand.score < floor:
             break
-        if any(textmatch.jaccard(cand.text, c.text) > 0.55 for c in chosen):
+        if textmatch.restates(cand.text, [c.text for c in chosen]):
             continue
         chosen.append(cand)
     return chosen
@@ -167,9 +167,9 @@ def _each_part_answered(
         query = f"{part} ({', '.join(unnamed)})" if unnamed else part
         attribute = read_slots(part, entities).attribute
         best = select(rank_sentences(query, passages, vectors, entities, attribute), min_score, limit=1)
-        if best and not any(textmatch.jaccard(best[0].text, c.text) > 0.55 for c in first):
+        if best and not textmatch.restates(best[0].text, [c.text for c in first]):
             first.append(best[0])
-    rest = [c for c in chosen if not any(textmatch.jaccard(c.text, f.text) > 0.55 for f in first)]
+    rest = [c for c in chosen if not textmatch.restates(c.text, [f.text for f in first])]
     return (first + rest)[: MAX_SENTENCES + len(first) - 1]
 
 

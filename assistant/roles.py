@@ -77,6 +77,13 @@ _IS_A = re.compile(
     rf"|(?P<customer>{_CUSTOMER_NOUN}))\b",
     re.I,
 )
+# "Which labs has AWS got as customers?", "Whom does Meta have as suppliers?": the name holds the other side.
+_HAS_AS = re.compile(
+    rf"^\s+(?:(?:has|have|had)\s+)?(?:got|gotten|gets|won|landed|added|signed|counts?|lists?|names?|has|have|had)"
+    rf"\s+(?:\w+\s+){{0,2}}?as\s+(?:(?:a|an|its|their)\s+)?(?:\w+\s+)?(?:(?P<supplier>{_SUPPLIER_NOUN})"
+    rf"|(?P<customer>{_CUSTOMER_NOUN}))\b",
+    re.I,
+)
 # "Amazon's investments in Anthropic": the owner of a giving noun gives; of a taking noun, takes.
 _GIVES = re.compile(
     r"^(?:'s|’s)\s+(?:[A-Za-z-]+\s+){0,2}?(?:(?P<gives>investments?|stakes?|sales?|backstops?|loans?|financing|offers?)"
@@ -135,6 +142,8 @@ def read_roles(
             role = "customer" if m.group("of_supplier") else "supplier"
         elif m := _IS_A.match(after):
             role = "supplier" if m.group("supplier") else "customer"  # "is X a supplier", "X as the customer"
+        elif m := _HAS_AS.match(masked[mention.end :]):
+            role = "customer" if m.group("supplier") else "supplier"  # "X has got as customers"
         elif m := _NOUN_AFTER.match(after):
             role = "customer" if m.group("supplier") else "supplier"  # "X's suppliers"
         elif m := _GIVES.match(masked[mention.end :]):

@@ -65,6 +65,29 @@ def jaccard(a: str, b: str) -> float:
     return len(wa & wb) / len(wa | wb) if wa and wb else 0.0
 
 
+def restates(sentence: str, shown: list[str], run: int = 4) -> bool:
+    """Whether `sentence` says again what the `shown` sentences say: most of the same words, or a run of
+    `run` content words one of them has too, with no figure they lack.
+
+    >>> a = "Microsoft gave up its exclusive cloud role and kept a right of first refusal on new OpenAI capacity."
+    >>> restates("In 2025 Microsoft moved to a right of first refusal on new OpenAI capacity.", [a + " (2025)"])
+    True
+    >>> restates("Microsoft's right of first refusal on new OpenAI capacity ends in 2030, a filing shows.", [a])
+    False
+    """
+    mine = words(sentence)
+    grams = {tuple(mine[i : i + run]) for i in range(len(mine) - run + 1)}
+    known = set().union(*(figures(s) for s in shown)) if shown else set()
+    new = {f for f in figures(sentence) - known if not (f[0] == "n" and f[1] <= 31)}  # a day of the month is no news
+    for other in shown:
+        if jaccard(sentence, other) > 0.55:
+            return True
+        theirs = words(other)
+        if not new and grams & {tuple(theirs[i : i + run]) for i in range(len(theirs) - run + 1)}:
+            return True
+    return False
+
+
 def figures(text: str) -> set[tuple[str, float]]:
     """Numbers with their kind: ('usd', 9.2e8), ('w', 6e9), ('pct', 27.0), ('n', 220000.0)."""
     found = set()

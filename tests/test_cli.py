@@ -102,3 +102,19 @@ def test_ask_uses_a_running_server_when_one_is_up(app_url, index_dir):
     assert "Coverage:" in done.stdout and "Sources:" in done.stdout
     local = run("ask", "   ", data_dir=index_dir, extra_env={"ASSISTANT_PORT": port})
     assert local.returncode == 1 and local.stderr.startswith("error: the question is empty")
+
+
+def test_output_cut_short_by_a_pipe_ends_quietly(assistant, index_dir):
+    env = subprocess_env(
+        ASSISTANT_DATA_DIR=str(index_dir), ASSISTANT_CORPUS_DIR=str(CORPUS), ASSISTANT_PORT=str(free_port())
+    )
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "deals", "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert reader.stdout is not None and reader.stdout.readline().startswith(b"supplier")
+    reader.stdout.close()  # like `| head -1`
+    _, err = reader.communicate(timeout=240)
+    assert reader.returncode == 0 and b"Traceback" not in err, err.decode()

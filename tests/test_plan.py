@@ -56,6 +56,9 @@ def test_the_same_verb_points_both_ways_by_position():
     assert read_slots("Who does OpenAI buy chips from?", TABLE).customers == ("OpenAI",)
     assert read_slots("Who does Nvidia sell chips to?", TABLE).suppliers == ("Nvidia",)
     assert read_slots("Is OpenAI supplied by Oracle?", TABLE).suppliers == ("Oracle",)
+    # A name that has the others "as customers" is their supplier, and the other way round.
+    assert read_slots("What labs has Amazon Web Services got as customers?", TABLE).suppliers == ("Amazon",)
+    assert read_slots("Whom does Meta have as its suppliers?", TABLE).customers == ("Meta",)
     # No verb: the lab is the customer of the deal.
     amd = read_slots("How big is AMD's deal with OpenAI?", TABLE)
     assert (amd.suppliers, amd.customers, amd.attribute) == (("AMD",), ("OpenAI",), "size")
