@@ -62,9 +62,18 @@ class Assistant:
         self.retriever.refresh()
         stamp = self.retriever.version
         if getattr(self, "_graph_stamp", None) != stamp:
-            self._graph = DealGraph.from_documents(self.retriever.documents, self.entities)
+            self._graph = DealGraph.from_documents(
+                self.retriever.documents, self.entities, previous=getattr(self, "_graph", None)
+            )
             self._graph_stamp = stamp
         return self._graph
+
+    def warm(self) -> None:
+        """Build what the next answer needs but does not change per question: the deal graph, and the
+        question reader (its example vectors kept in the data folder, so a restart reads them)."""
+        from assistant.plan import example_bank
+
+        example_bank(self.vectors, self.graph.entities, Path(self.settings.data_dir))
 
     # -- answering -------------------------------------------------------------------------
 
@@ -147,7 +156,7 @@ class Assistant:
         Companies known only from new reports (the graph's provisional ones) are read too."""
         from assistant.plan import read_plan
 
-        return read_plan(question, self.graph.entities, self.vectors)
+        return read_plan(question, self.graph.entities, self.vectors, cache=Path(self.settings.data_dir))
 
     # -- the deal ledger and the corpus ----------------------------------------------------
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant import citations, sentences, textmatch
-from assistant.graph import DealGraph, compared_figures, disputed_kinds, figure_role
+from assistant.graph import DealGraph, compared, compared_figures, disputed_among, figure_role
 from assistant.graph import headline_figures as _headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 from assistant.wording import date_words
 
 BUDGET_WORDS = 200  # visible words of a list answer; the complete list goes to the details
+CITES_PER_CLAIM = 5  # source documents cited for one claim; the rest stay in the coverage count
 HARD_WORDS = 228  # first rows of counterparts may use a little more, so that up to 20 are named
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
 ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
@@ -109,6 +110,7 @@ class Sources:
     def __init__(self) -> None:
         self._docs: dict[str, Passage] = {}
         self._texts: dict[str, list[str]] = {}
+        self._numbers: dict[str, int] = {}
 
     def number(self, item: Evidence | Passage) -> int:
         doc_id = item.doc_id
@@ -116,13 +118,23 @@ class Sources:
         if doc_id not in self._docs:
             self._docs[doc_id] = _as_passage(item)
             self._texts[doc_id] = []
+            self._numbers[doc_id] = len(self._numbers) + 1
         if text.strip() not in self._texts[doc_id]:
             self._texts[doc_id].append(text.strip())
-        return list(self._docs).index(doc_id) + 1
+        return self._numbers[doc_id]
 
-    def cite(self, *items: Evidence | Passage) -> str:
-        numbers = dict.fromkeys(self.number(i) for i in items)
-        return "".join(f"[{n}]" for n in numbers)
+    def cite(self, *items: Evidence | Passage, limit: int = CITES_PER_CLAIM) -> str:
+        """'[1][2]': the documents of `items`, at most `limit` of them (those already numbered first)."""
+        return "".join(f"[{self.number(i)}]" for i in self.chosen(items, limit))
+
+    def chosen(self, items: tuple | list, limit: int = CITES_PER_CLAIM) -> list:
+        """One item per document, at most `limit`: documents the answer already cites come first, then
+        the rest in the order given (a claim that fifty reports repeat is not cited fifty times)."""
+        first: dict[str, Evidence | Passage] = {}
+        for item in items:
+            first.setdefault(item.doc_id, item)
+        ordered = sorted(first.values(), key=lambda i: i.doc_id not in self._numbers)
+        return [i for i in items if i in ordered[:limit]] if len(ordered) > limit else list(items)
 
     def passages(self) -> tuple[Passage, ...]:
         out = []
@@ -162,7 +174,7 @@ def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
         for kind, value in textmatch.figures(match.group(0)):
             kind = figure_role(quote, match.start(), match.end(), kind) if kind == "usd" else kind
             taken = sum(1 for k, _ in out if k == kind)
-            if kind == "pct" or taken >= per_kind or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+            if taken >= per_kind or not compared(kind, value):
                 continue
             start, end = match.start(), match.end()
             lead = re.search(r"(?:up to|about|around|roughly|more than|over|at least|nearly|some)\s+$", quote[:start])
@@ -222,7 +234,7 @@ def deal_row(
         elif kind not in clauses_shown:
             parts.append(phrase)
     parts += list(disputed.values())
-    kinds = {k for k, _ in phrases} | clauses_shown
+    kinds = {k for k, _ in phrases}
     invested = dict(phrases).get("usd:invest") if "usd" in kinds and "usd:invest" not in clauses_shown else None
     if invested and per_kind == 1:  # a compact row keeps the deal's own value, not the stake beside it
         parts = [p for p in parts if p != invested]
@@ -242,7 +254,8 @@ def deal_row(
     if main.published is None:
         parts.append("undated source")
     inline = {int(n) for p in parts for n in re.findall(r"\[(\d+)\]", p)}
-    rest = "".join(f"[{n}]" for n in dict.fromkeys(sources.number(e) for e in shown) if n not in inline)
+    cited = sources.chosen([main, *(e for e in shown if e != main)])
+    rest = "".join(f"[{n}]" for n in dict.fromkeys(sources.number(e) for e in cited) if n not in inline)
     mark = machine_read(main)
     row = f"{name}: {', '.join(p for p in parts if p)} {rest}".rstrip() + mark + "."
     if _checkable(row, shown):
@@ -259,7 +272,7 @@ def figure_clauses(sides: list[Evidence], sources: Sources) -> dict[str, str]:
     """'3.5 GW [1][2] vs 5 GW [3]' for each kind of figure the sides disagree on."""
     out: dict[str, str] = {}
     heads = [(e, compared_figures(e.quote)) for e in sides]
-    disputed = {k for i, a in enumerate(sides) for b in sides[i + 1 :] for k in disputed_kinds(a.quote, b.quote)}
+    disputed = disputed_among([e.quote for e in sides])
     for kind in ("w", "usd", "usd:rate", "usd:invest", "n"):
         if kind not in disputed:
             continue

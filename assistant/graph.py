@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import re
 from collections import Counter
+from functools import lru_cache
 
 import networkx as nx
 
@@ -40,10 +41,17 @@ class DealGraph:
         self.graph = graph
         self.entities = entities
         self._conflicts: dict = {}
+        self._groups: dict[tuple[str, str], tuple[tuple, list]] = {}  # pair -> (its claims, their clusters)
+        self._basis: tuple = ()
 
     @classmethod
-    def from_documents(cls, documents: dict[str, dict], entities: EntityTable) -> DealGraph:
-        """Build from the store's document table (each document's `deals` JSON travels with it)."""
+    def from_documents(
+        cls, documents: dict[str, dict], entities: EntityTable, previous: DealGraph | None = None
+    ) -> DealGraph:
+        """Build from the store's document table (each document's `deals` JSON travels with it).
+
+        With `previous` (the graph of an earlier version of the same store), pairs whose claims did not
+        change keep their clustering: after a one-document ingest only the pairs it touches are redone."""
         claims: dict[tuple[str, str], list[tuple[dict, Evidence]]] = {}
         provisional = {
             name: kind
@@ -51,6 +59,8 @@ class DealGraph:
             for name, kind in json.loads(meta.get("new_companies") or "[]")
             if not entities.resolve(name)
         }
+        basis = (id(entities), tuple(sorted(provisional.items())))
+        known = previous._groups if previous is not None and previous._basis == basis else {}
         entities = entities.with_provisional(provisional)
         for doc_id, meta in sorted(documents.items()):
             for entry in json.loads(meta.get("deals") or "[]"):
@@ -72,10 +82,17 @@ class DealGraph:
         graph = nx.MultiDiGraph()
         for name, entity in entities.entities.items():
             graph.add_node(name, kind=entity.kind)
+        built = cls(graph, entities)
+        built._basis = basis
         for (supplier, customer), items in claims.items():
-            for group in _cluster(items):
-                graph.add_edge(supplier, customer, deal=_deal(supplier, customer, group), claims=group)
-        return cls(graph, entities)
+            key = tuple((ev, repr(entry)) for entry, ev in items)
+            groups = known[(supplier, customer)][1] if known.get((supplier, customer), ((),))[0] == key else None
+            if groups is None:
+                groups = [(group, _deal(supplier, customer, group)) for group in _cluster(items)]
+            built._groups[(supplier, customer)] = (key, groups)
+            for group, deal in groups:
+                graph.add_edge(supplier, customer, deal=deal, claims=group)
+        return built
 
     def deals(
         self,
@@ -137,7 +154,7 @@ class DealGraph:
         ev = [e for e in deal.evidence if e.publisher != "unsourced"]
         found = []
         if any(
-            _figures_disagree(a.quote, b.quote)
+            disputed_kinds(a.quote, b.quote)
             for i, a in enumerate(ev)
             for b in ev[i + 1 :]
             if a.publisher != b.publisher
@@ -237,10 +254,6 @@ def _deal(supplier: str, customer: str, group: list[tuple[dict, Evidence]]) -> D
     )
 
 
-def _figures_disagree(a: str, b: str) -> bool:
-    return bool(disputed_kinds(a, b))
-
-
 def disputed_kinds(a: str, b: str) -> set[str]:
     """The kinds of figure (`figure_role`) on which two quotes disagree: their first figures differ by over
     2% and neither matches the other's parts added up.
@@ -250,7 +263,16 @@ def disputed_kinds(a: str, b: str) -> set[str]:
     $100 billion", nor "$1.25 billion a month" and "about $45 billion", nor "$15 billion" and
     "up to $5 billion from Microsoft and up to $10 billion from Nvidia".
     """
-    fa, fb = _figure_sets(a), _figure_sets(b)
+    return _disputed(_figure_sets(a), _figure_sets(b))
+
+
+def disputed_among(quotes: list[str]) -> set[str]:
+    """The kinds of figure on which any two of `quotes` disagree (each distinct set of figures compared once)."""
+    distinct = list({tuple(sorted((k, tuple(v)) for k, v in _figure_sets(q).items())): q for q in quotes}.values())
+    return {k for i, a in enumerate(distinct) for b in distinct[i + 1 :] for k in disputed_kinds(a, b)}
+
+
+def _disputed(fa: dict[str, list[float]], fb: dict[str, list[float]]) -> set[str]:
 
     def close(x: float, y: float) -> bool:
         return abs(x - y) <= 0.02 * max(x, y)
@@ -303,11 +325,13 @@ def compared_figures(text: str) -> dict[str, float]:
     return {key: values[0] for key, values in _figure_sets(text).items()}
 
 
+@lru_cache(maxsize=1 << 16)
 def _figure_sets(text: str) -> dict[str, list[float]]:
+    """Every compared figure of a text by kind and role, in order (cached: callers must not change it)."""
     out: dict[str, list[float]] = {}
     for match in textmatch.FIGURE.finditer(text):
         for kind, value in textmatch.figures(match.group(0)):
-            if kind == "pct" or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
+            if not compared(kind, value):
                 continue
             out.setdefault(figure_role(text, match.start(), match.end(), kind), []).append(value)
     return out
@@ -318,7 +342,11 @@ def headline_figures(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for match in textmatch.FIGURE.finditer(text):
         for kind, value in textmatch.figures(match.group(0)):
-            if kind == "pct" or (kind == "n" and (value < 1000 or 1900 <= value <= 2100)):
-                continue
-            out.setdefault(kind, value)
+            if compared(kind, value):
+                out.setdefault(kind, value)
     return out
+
+
+def compared(kind: str, value: float) -> bool:
+    """Whether a figure says how big a deal is: not a share, a year or a small count ("two sites")."""
+    return kind != "pct" and not (kind == "n" and (value < 1000 or 1900 <= value <= 2100))

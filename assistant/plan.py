@@ -262,18 +262,20 @@ def example_bank(embed: Embed, entities: EntityTable, cache: Path | None = None)
 # -- reading a question ----------------------------------------------------------------------
 
 
-def read_plan(question: str, entities: EntityTable, embed: Embed | None = None, vector=None) -> Plan:
+def read_plan(
+    question: str, entities: EntityTable, embed: Embed | None = None, vector=None, cache: Path | None = None
+) -> Plan:
     """The Plan of a standalone question.
 
     `embed` turns texts into unit vectors (the retriever's `SentenceVectors`, or a llama-index model);
     `vector` is the question's own vector when the caller already has it. Without either, rules alone
-    read the intent (`reader="rules"`).
+    read the intent (`reader="rules"`). `cache` is a folder keeping the example bank's vectors.
     """
     question = " ".join(question.split())
     slots = read_slots(question, entities)
     reading = None
     if embed is not None:
-        bank = example_bank(embed, entities)
+        bank = example_bank(embed, entities, cache)
         reading = bank.read(features_of(question, slots, entities, embed, vector))
     if reading is not None and reading.score >= FLOOR:
         intent, reader = reading.intent, "examples"
