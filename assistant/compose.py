@@ -14,8 +14,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from assistant import citations, sentences, textmatch
-from assistant.graph import DealGraph, compared, compared_figures, disputed_among, figure_role
-from assistant.graph import headline_figures as _headline_figures
+from assistant.graph import DealGraph, compared, compared_figures, disputed_among, figure_role, headline_figures
 from assistant.relations import ENDED, Selection
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 from assistant.wording import date_words
@@ -65,12 +64,6 @@ _STATES = {
         re.I,
     ),
 }
-
-
-@lru_cache(maxsize=50_000)
-def headline_figures(text: str) -> dict[str, float]:
-    """The graph's headline figures of a quote, computed once per quote (a list weighs each quote many times)."""
-    return _headline_figures(text)
 
 
 def states(attribute: str, text: str, question: str = "") -> bool:
@@ -590,9 +583,13 @@ def graph_notes(question_companies: set[str], graph: DealGraph, sources: Sources
 # -- pieces ----------------------------------------------------------------------------------------------
 
 
-def consensus(evidence: list[Evidence]) -> Evidence:
+def consensus(evidence: list[Evidence] | tuple[Evidence, ...]) -> Evidence:
     """The evidence whose figures most other outlets share; the latest among equals."""
+    return _consensus(tuple(evidence))
 
+
+@lru_cache(maxsize=4096)
+def _consensus(evidence: tuple[Evidence, ...]) -> Evidence:
     heads = [set(headline_figures(ev.quote).items()) for ev in evidence]
 
     def agreement(i: int) -> int:
@@ -765,12 +762,10 @@ def _sentences(text: str) -> list[str]:
 
 def _checkable(row: str, evidence: list[Evidence]) -> bool:
     claim = citations.strip_markers(row)
-    cited = " ".join(e.quote for e in evidence)
-    if textmatch.unsupported_figures(claim, cited):
+    quotes = list(dict.fromkeys(e.quote for e in evidence))  # many reports may carry one wire sentence
+    if textmatch.unsupported_figures(claim, " ".join(quotes)):
         return False
-    return max((textmatch.overlap(claim, s) for e in evidence for s in _sentences(e.quote)), default=0.0) >= (
-        CLOSE_ENOUGH
-    )
+    return max((textmatch.overlap(claim, s) for q in quotes for s in _sentences(q)), default=0.0) >= CLOSE_ENOUGH
 
 
 def _plain(kind: str, value: float) -> str:

@@ -337,8 +337,10 @@ def _figure_sets(text: str) -> dict[str, list[float]]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def headline_figures(text: str) -> dict[str, float]:
-    """The first money, power and count (not a year) a text names: {'usd': 3e10, 'n': 220000.0}."""
+    """The first money, power and count (not a year) a text names: {'usd': 3e10, 'n': 220000.0}.
+    (Cached: callers must not change it.)"""
     out: dict[str, float] = {}
     for match in textmatch.FIGURE.finditer(text):
         for kind, value in textmatch.figures(match.group(0)):

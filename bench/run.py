@@ -2,6 +2,7 @@
 
     python bench/run.py                 # everything except the 10,000-document scale run (~3 min)
     python bench/run.py --scale 10000   # adds the scale run on a generated corpus (~30+ min)
+    python bench/run.py --scale 10000 --scale-work /tmp/scale --scale-only  # reuse bench/scale.py's store
 
 Prints tables and writes bench/results/results.json and bench/results/results.md. Nothing here is
 asserted: figures are measured and reported.
@@ -175,22 +176,31 @@ def cold_start(data_dir: Path) -> dict:
     }
 
 
-def scale(n_docs: int) -> dict:
-    """Ingest a generated corpus of n_docs notes; index size, query latency, memory."""
+def scale(n_docs: int, work: Path | None = None) -> dict:
+    """Ingest a generated corpus of n_docs notes; index size, query latency, memory.
+
+    With `work`, the corpus and store that `bench/scale.py --work` keeps there are reused (built first
+    if missing) and the ingest is not timed here."""
     from assistant.api import Assistant
     from assistant.settings import Settings
     from bench.synth import generate
 
     with tempfile.TemporaryDirectory() as tmp:
-        corpus = generate(n_docs, Path(tmp) / "corpus")
-        data = Path(tmp) / "data"
         began = time.perf_counter()
-        assistant = Assistant(Settings(data_dir=data, corpus_dir=corpus), build=False)
-        report = assistant.ingest(progress=False)
-        ingest_s = time.perf_counter() - began
+        if work is not None:
+            from bench.scale import build
+
+            corpus, data = build(n_docs, work), work / "store"
+            assistant = Assistant(Settings(data_dir=data, corpus_dir=corpus))
+            chunks, ingest_s = assistant.store.count(), None
+        else:
+            corpus, data = generate(n_docs, Path(tmp) / "corpus"), Path(tmp) / "data"
+            assistant = Assistant(Settings(data_dir=data, corpus_dir=corpus), build=False)
+            chunks = assistant.ingest(progress=False).chunks
+            ingest_s = round(time.perf_counter() - began, 1)
         size = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
         print(
-            f"scale: {n_docs} notes, {report.chunks} chunks ingested in {ingest_s:.0f} s; "
+            f"scale: {n_docs} notes, {chunks} chunks, ingest {ingest_s} s; "
             f"index {size / 1024 / 1024:.0f} MB; RSS {rss_mb()} MB",
             file=sys.stderr,
             flush=True,
@@ -204,8 +214,8 @@ def scale(n_docs: int) -> dict:
             lat.append((time.perf_counter() - t0) * 1000)
         return {
             "docs": n_docs,
-            "chunks": report.chunks,
-            "ingest_s": round(ingest_s, 1),
+            "chunks": chunks,
+            "ingest_s": ingest_s,
             "index_mb": round(size / 1024 / 1024, 1),
             "query_p50_ms": round(statistics.median(lat), 1),
             "query_p95_ms": pct(lat, 0.95),
@@ -217,6 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=0, help="also ingest a generated corpus of this many notes")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--scale-work", type=Path, help="reuse the corpus and store bench/scale.py keeps here")
+    parser.add_argument("--scale-only", action="store_true", help="only the scale run")
     args = parser.parse_args()
     import assistant  # noqa: F401  (offline defaults)
     from assistant.api import Assistant
@@ -225,6 +237,9 @@ def main() -> None:
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     }
+    if args.scale_only:
+        print(json.dumps(scale(args.scale, args.scale_work), indent=2))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         shutil.rmtree(data, ignore_errors=True)
@@ -235,7 +250,7 @@ def main() -> None:
         if not args.skip_cold:
             results["cold"] = cold_start(data)
     if args.scale:
-        results["scale"] = scale(args.scale)
+        results["scale"] = scale(args.scale, args.scale_work)
     results["rss_mb"] = rss_mb()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "results.json").write_text(json.dumps(results, indent=2))
