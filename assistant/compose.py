@@ -501,8 +501,16 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     latest = max(deal.evidence, key=lambda e: e.published or "")
     name = _deal_name(deal)
     ending = [e for e in deal.evidence if _ENDING.search(e.quote)]
+    # "Did the $10 billion expansion go ahead?": the report that names that figure may say it ended.
+    named_ended = [e for e in ending if asked & {v for _, v in textmatch.figures(e.quote)}]
     rows = []
-    if deal.status in ENDED:
+    if named_ended and not asks_end and deal.status not in ENDED:
+        figure = textmatch.FIGURE.search(question)
+        part = f"the {figure.group(0).strip()} part" if figure else "the part asked about"
+        lead = f"No: {part} of {name} fell through, a report says; the rest stands as {deal.status}:"
+        rows.append(f"{bare(named_ended[0].quote)} {sources.cite(named_ended[0])}.")
+        ending = named_ended
+    elif deal.status in ENDED:
         lead = f"{'Yes' if asks_end else 'No'}: the latest reports mark {name} as {deal.status}:"
     elif asks_end and ending:
         lead = f"In part: a report says part of {name} fell through, but the deal stands as {deal.status}:"

@@ -97,6 +97,16 @@ def test_a_question_about_an_end_gets_its_yes_and_no_the_right_way_round(assista
     assert len(rows) == len(set(rows)) and _all_verified(stalled) and _all_verified(collapsed)
 
 
+def test_a_status_question_naming_a_part_that_ended_gets_no_first(assistant):
+    question = "Did Oracle's $10 billion expansion with xAI go ahead?"
+    answer = _ask(assistant, question, Plan(intent="status", companies=("Oracle", "xAI")))
+    assert answer.text.startswith("No: the $10 billion part of Oracle's deal with xAI fell through")
+    assert "$10 billion" in _rows(answer.text)[0] and _all_verified(answer)
+    # Without a figure of the part that ended, the deal that stands is a yes.
+    live = _ask(assistant, "Is Oracle still renting GPUs to xAI?", Plan(intent="status", companies=("Oracle", "xAI")))
+    assert live.text.startswith("Yes: Oracle's deal with xAI stands")
+
+
 def test_missing_detail_is_said_plainly_with_the_related_citations(assistant):
     plan = Plan(intent="facts", companies=("AMD", "OpenAI"), attribute="price")
     answer = _ask(assistant, "What price per GPU does OpenAI pay AMD?", plan)

@@ -152,3 +152,20 @@ def test_companies_kinds_and_deals_of(graph):
 def test_headline_figures_take_the_first_of_each_kind_and_skip_years_and_percentages():
     text = "Oracle pays $30 billion in 2027 for 4.5 GW and 220,000 GPUs, 27% more, then $40 billion"
     assert headline_figures(text) == {"usd": 3e10, "w": 4.5e9, "n": 220000.0}
+
+
+def test_a_rebuild_after_one_new_report_redoes_only_the_pairs_it_touches(graph):
+    added = _doc(
+        "e",
+        "Wire E",
+        "2025-09-05",
+        ("Google", "Anthropic", "TPUs", "1 GW", "2025-08-30", "announced", "Google confirms 1 GW of TPUs."),
+    )
+    documents = {**DOCUMENTS, "e.md": added}
+    again = DealGraph.from_documents(documents, TABLE, previous=graph)
+    fresh = DealGraph.from_documents(documents, TABLE)
+    assert _summary(again.deals()) == _summary(fresh.deals())  # the same graph as a full build
+    before = {(d.supplier, d.resource): d for d in graph.deals()}
+    for deal in again.deals():
+        kept = before.get((deal.supplier, deal.resource))
+        assert (kept is deal) == (deal.supplier == "Amazon")  # Amazon's deals were reused, Google's redone

@@ -46,3 +46,9 @@ def test_backend_defaults_to_openai_when_a_key_is_set(monkeypatch):
     assert load_settings().backend == "extractive"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     assert load_settings().backend == "openai"
+
+
+def test_warming_keeps_the_question_readers_vectors_for_the_next_process(assistant, index_dir):
+    assistant.warm()
+    kept = list(index_dir.glob("plan-examples-*.npy"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 100_000  # hundreds of example vectors
