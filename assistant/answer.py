@@ -153,6 +153,10 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
         return None
     if plan.deal_types and not selection.deals:
         return None  # nothing of the kind asked for ("equity backers"): the sources' own words may say more
+    if not selection.deals and not selection.others and plan.intent == "changed_since" and plan.since:
+        # "Anything new for OpenAI since April?": no, and what came last before then.
+        earlier = relations.select(replace(plan, since=None), graph)
+        return compose.nothing_since(plan, earlier, graph) if earlier else None
     if not selection.deals and not selection.others:
         # "No such deal" answers a relation question; anything else is left to the quoting drafters.
         return Composed(text="", passages=()) if plan.intent in RELATIONS else None

@@ -402,7 +402,12 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
     text = "\n".join([lead, *(f"- {r}" for r in counted), *(f"- {r}" for r in left_out)])
     coverage = "Sum of the figures as the sources give them; a range where sources differ; deals may overlap."
     if silent:
-        coverage += f" No figure for: {_join(sorted(set(silent)))}."
+        # "No figure for: Akamai; nor for Amazon's other deals": a counted counterpart is named apart.
+        partly = sorted({n for n in silent if any(n in row.split(":")[0] for row in counted)})
+        none = sorted(set(silent) - set(partly))
+        said = [f"No figure for: {_join(none)}"] if none else []
+        said += [f"{'nor' if none else 'No figure'} for other deals of {_join(partly)}"] if partly else []
+        coverage += " " + "; ".join(said) + "."
     return Composed(text=text, passages=sources.passages(), coverage=coverage)
 
 
@@ -441,6 +446,25 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
     shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
     rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in shown]
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def nothing_since(plan: Plan, earlier: Selection, graph: DealGraph) -> Composed | None:
+    """'The sources report no deals of OpenAI since April 2026; the latest before that:' and those deals."""
+    deals = sorted((*earlier.deals, *earlier.others), key=lambda d: _latest_report(d), reverse=True)[:3]
+    if not deals or not plan.since:
+        return None
+    sources = Sources()
+    whose = f" of {_join(plan.companies, 'or')}" if plan.companies else ""
+    lead = f"The sources report no deals{whose} since {date_words(plan.since)}; the latest before that:"
+    rows = [
+        deal_row(_counterpart(d, "pair") + ("" if d.type == "compute" else f" ({d.type})"), d, graph, sources)
+        for d in deals
+    ]
+    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def _latest_report(deal: Deal) -> str:
+    return max((e.published or "" for e in deal.evidence), default="")
 
 
 def timeline_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
@@ -520,10 +544,15 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     else:
         lead = f"{'No' if asks_end else 'Yes'}: {name} stands, as {deal.status} in the latest report:"
     shown = ending[:1] if rows else []
-    if latest not in shown:
+
+    def new_to(ev: Evidence) -> bool:  # not a report already shown, nor the same words again
+        return ev not in shown and not textmatch.restates(ev.quote, [e.quote for e in shown])
+
+    if new_to(latest):
         rows.append(f"Latest: {bare(latest.quote)} {sources.cite(latest)}.")
+        shown.append(latest)
     first = min(deal.evidence, key=lambda e: e.published or "9999")
-    if first is not latest and first not in shown:
+    if new_to(first):
         rows.append(f"First: {bare(first.quote)} {sources.cite(first)}.")
     # Other deals between the same parties, latest first, leaving out the same figures reported again.
     mine = {v for e in deal.evidence for v in headline_figures(e.quote).values()}
@@ -743,6 +772,8 @@ def _surface(name: str, deal: Deal, graph: DealGraph) -> str:
     with the other name beside it when the quote only uses that one ("xAI (SpaceX)")."""
     quote = consensus(list(deal.evidence)).quote
     written = [quote[start:end] for start, end, canonical in graph.entities.spans(quote) if canonical == name]
+    products = {p.lower() for p in graph.entities.entities[name].products} if name in graph.entities.entities else set()
+    written = [w for w in written if w.lower() not in products]  # "Colossus 1" is xAI's product, not a name
     longer = [w for w in written if w.startswith(name) and len(w) > len(name)]
     if longer:
         return longer[0]

@@ -50,6 +50,31 @@ def test_total_adds_the_cited_gigawatts_and_names_the_stalled_deal(assistant):
     assert _all_verified(answer)
 
 
+def test_a_total_names_apart_the_counted_companies_whose_other_deals_give_no_figure(assistant):
+    plan = Plan(intent="total", customers=("Anthropic",), companies=("Anthropic",), attribute="power")
+    answer = _ask(assistant, "How much power has Anthropic lined up in total?", plan)
+    counted = {r.split(":")[0] for r in _rows(answer.text)}
+    coverage = answer.to_dict()["text"].split("No figure for: ")[-1]
+    none, _, partly = coverage.partition("; nor for other deals of ")
+    assert any("Amazon" in c for c in counted) and "Amazon" in partly and "Amazon" not in none
+    assert not any(name in " ".join(counted) for name in re.findall(r"[A-Z]\w+", none))
+
+
+def test_a_company_its_reports_call_by_another_name_is_labelled_with_both(assistant):
+    plan = Plan(intent="changed_since", companies=("xAI",), since="2026-01")
+    labels = [r.split(":")[0] for r in _rows(_ask(assistant, "What has xAI sold since January 2026?", plan).text)]
+    assert "xAI (SpaceX) to Anthropic" in labels  # the reports say SpaceX
+    assert not any("(Colossus" in label for label in labels)  # a product is no other name
+
+
+def test_nothing_new_since_a_date_is_said_with_the_latest_deals_before_it(assistant):
+    plan = Plan(intent="changed_since", companies=("OpenAI",), since="2026-04")
+    answer = _ask(assistant, "What has OpenAI signed since April 2026?", plan)
+    assert answer.text.startswith("The sources report no deals of OpenAI since April 2026; the latest before that:")
+    rows = _rows(answer.text)
+    assert 1 <= len(rows) <= 3 and all("OpenAI" in r and "2026" in r for r in rows) and _all_verified(answer)
+
+
 def test_count_matches_the_compute_deals_in_the_ledger(assistant):
     expected = [d for d in assistant.deals(customer="Anthropic") if d.type == "compute"]
     answer = _ask(assistant, "How many deals does Anthropic have?", Plan(intent="count", customers=("Anthropic",)))
