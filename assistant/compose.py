@@ -118,7 +118,7 @@ class Sources:
 
     def cite(self, *items: Evidence | Passage, limit: int = CITES_PER_CLAIM) -> str:
         """'[1][2]': the documents of `items`, at most `limit` of them (those already numbered first)."""
-        return "".join(f"[{self.number(i)}]" for i in self.chosen(items, limit))
+        return "".join(f"[{n}]" for n in dict.fromkeys(self.number(i) for i in self.chosen(items, limit)))
 
     def chosen(self, items: tuple | list, limit: int = CITES_PER_CLAIM) -> list:
         """One item per document, at most `limit`: documents the answer already cites come first, then
@@ -662,7 +662,7 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
         lead = f"The sources record {len(sel.deals)} compute deals with {target}, from {count} {label}"
     elif plan.intent == "intersection":
         verb = "supply compute to both" if sel.role == "supplier" else "get compute from both"
-        lead = f"{count} {label} {verb} {_join(sel.targets, 'and')}"
+        lead = f"{count} {label} {_agree(verb, count)} {_join(sel.targets, 'and')}"
     elif plan.intent == "between":
         lead = f"Yes, the sources record {len(sel.deals)} deals between {_join(sel.targets, 'and')}"
     elif count == 0:
@@ -670,7 +670,7 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
     else:
         gives, gets = _VERBS.get(plan.deal_types[0] if plan.deal_types else "compute", _VERBS["compute"])
         verb = gets if sel.role == "customer" else gives
-        lead = f"The sources name {count} {label} that {verb} {target}"
+        lead = f"The sources name {count} {label} that {_agree(verb, count)} {target}"
     if plan.excluded:
         lead += f", leaving out {_join(plan.excluded, 'and')}"
     if plan.as_of:
@@ -817,6 +817,19 @@ def _plain(kind: str, value: float) -> str:
             else f"${value / 1e6:,.0f} million"
         )
     return f"{value:,.0f}"
+
+
+def _agree(verb: str, count: int) -> str:
+    """The verb phrase for one subject or several.
+
+    >>> _agree("supply compute to", 1), _agree("are invested in by", 1), _agree("finance", 2)
+    ('supplies compute to', 'is invested in by', 'finance')
+    """
+    if count != 1:
+        return verb
+    first, _, rest = verb.partition(" ")
+    first = {"are": "is"}.get(first) or (first[:-1] + "ies" if first.endswith("y") else first + "s")
+    return f"{first} {rest}".strip()
 
 
 def _join(names, word: str = "and") -> str:
