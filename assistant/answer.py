@@ -163,7 +163,7 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
     if plan.intent == "total":
         return compose.total_answer(plan, selection, graph)
     if plan.intent == "compare":
-        return compose.compare_answer(plan, selection, graph)
+        return compose.compare_answer(plan, selection, graph, question)
     if plan.intent == "status":
         return compose.status_answer(plan, selection, graph, question)
     if plan.intent == "timeline":
@@ -253,7 +253,7 @@ class ExtractiveDrafter:
             detail=request.detail,
         )
         if not drafted:
-            return Decline(final=True, text=_abstention(request.standalone))
+            return Decline(final=True, text=_unlinked(request) or _abstention(request.standalone))
         text, quoted = drafted
         text, sources = compose.merge_by_document(text, quoted)
         missing = self._missing(request, quoted, sources)
@@ -471,6 +471,20 @@ def _retrieve(question: str, ctx: Context, filters: Filters | None, article: boo
         seen = {p.chunk_id for p in first}
         passages = first + [p for p in passages if p.chunk_id not in seen][: max(ctx.top_k - len(first), 0)]
     return passages
+
+
+def _unlinked(request: Request) -> str:
+    """'The sources record no deal between Anthropic and Lambda ...' when the two companies a question
+    names have no deal in the graph (so no sentence ties them together either)."""
+    ctx, named = request.ctx, request.plan.companies
+    if ctx.graph is None or len(named) != 2:
+        return ""
+    if any({d.supplier, d.customer} == set(named) for d in ctx.graph.deals_of(set(named))):
+        return ""
+    return (
+        f"The sources record no deal between {named[0]} and {named[1]}, and none of them names the two together, "
+        f"so they cannot answer “{request.standalone}”."
+    )
 
 
 def _abstention(question: str) -> str:

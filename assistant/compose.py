@@ -15,7 +15,7 @@ from functools import lru_cache
 
 from assistant import citations, sentences, textmatch
 from assistant.graph import DealGraph, compared, compared_figures, disputed_among, figure_role, headline_figures
-from assistant.relations import ENDED, Selection
+from assistant.relations import ENDED, Selection, focused
 from assistant.types import Conflict, Deal, Evidence, Passage, Plan
 from assistant.wording import date_words
 
@@ -24,6 +24,7 @@ CITES_PER_CLAIM = 5  # source documents cited for one claim; the rest stay in th
 HARD_WORDS = 228  # first rows of counterparts may use a little more, so that up to 20 are named
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
 ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
+SHOWN_STATUS_ROWS = 5  # deals of a pair listed under a status verdict; more go to the details
 DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
 _MONTHS = "January February March April May June July August September October November December".split()
@@ -73,6 +74,28 @@ def states(attribute: str, text: str, question: str = "") -> bool:
         # Unless shares are asked about, the price of a share is not the price of compute.
         text = re.sub(r"\b(?:exercise |share[- ])price\b|\bper share\b", "", text, flags=re.I)
     return True if pattern is None else bool(pattern.search(text))
+
+
+# The same details, stated as a figure rather than hinted at ("runs through 2026" hints at a duration).
+_STATES_EXACTLY = {
+    **_STATES,
+    "duration": re.compile(
+        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[- ](?:years?|months?)\b",
+        re.I,
+    ),
+    "date": re.compile(r"\b(?:\d{1,2} )?(?:" + "|".join(_MONTHS) + r") (?:19|20)\d\d\b"),
+}
+
+
+def states_exactly(attribute: str, text: str, question: str = "") -> bool:
+    """Whether `text` gives the detail as a figure, a day or a month: the sentence an answer starts with.
+
+    >>> states_exactly("duration", "It runs through 2026."), states_exactly("duration", "A five-year lease.")
+    (False, True)
+    """
+    if attribute not in _STATES_EXACTLY:
+        return False
+    return states(attribute, text, question) and bool(_STATES_EXACTLY[attribute].search(text))
 
 
 def names_detail(detail: str, text: str) -> bool:
@@ -411,12 +434,13 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
     return Composed(text=text, passages=sources.passages(), coverage=coverage)
 
 
-def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | None:
-    """Deals side by side with the verdict first: which came first, or which is bigger."""
+def compare_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str = "") -> Composed | None:
+    """Deals side by side with the verdict first: which came first, which runs longer, or which is bigger."""
     deals = sorted(sel.deals, key=_significance)
+    sides = _sides(question, deals, graph, earliest=plan.attribute == "date")
+    picked = list(sides)
     one_pair = len({(d.supplier, d.customer) for d in deals}) == 1
-    picked: list[Deal] = []
-    for deal in deals:
+    for deal in deals if len(picked) < 2 else ():
         if one_pair or all((deal.supplier, deal.customer) != (p.supplier, p.customer) for p in picked):
             picked.append(deal)
         if len(picked) == 2:
@@ -425,6 +449,9 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
         return None  # one report seen from two sides is not two deals to compare
     sources = Sources()
     a, b = picked
+    label = {d: sides.get(d) or _deal_name(d) for d in picked}
+    if plan.attribute == "duration":
+        return _compare_terms(a, b, [] if any(sides.values()) else deals, label, graph, sources)
     kind = _KIND.get(plan.attribute, "")
     heads = [headline_figures(" ".join(e.quote for e in d.evidence)) for d in picked]
     if not kind and plan.attribute != "date":
@@ -434,17 +461,91 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | N
         if hi - lo <= 0.02 * hi:
             return None
         first, second = (a, b) if heads[0][kind] >= heads[1][kind] else (b, a)
-        lead = f"{_deal_name(first)} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
+        lead = f"{_capital(label[first])} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
     else:
         if not (a.announced and b.announced) or a.announced == b.announced:
             return None
         first, second = (a, b) if a.announced <= b.announced else (b, a)
-        lead = (
-            f"{_deal_name(first)} came first ({first.announced} against {second.announced} for {_deal_name(second)}):"
+        days = [date_words(first.announced or ""), date_words(second.announced or "")]
+        lead = f"{_capital(label[first])} came first ({days[0]} against {days[1]} for {label[second]}):"
+    # The two compared deals, then (unless the question singled them out) the same parties' other deals.
+    shown = [first, second, *[d for d in deals if d not in (first, second) and not any(sides.values())][:2]]
+    rows = [deal_row(_row_name(d, sides), d, graph, sources, per_kind=3) for d in shown]
+    return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+def _row_name(deal: Deal, sides: dict[Deal, str]) -> str:
+    """ "Stargate UAE, Cisco's deal with OpenAI" for a deal the question called by its own words."""
+    side = sides.get(deal)
+    if side and deal.supplier in side and deal.customer in side:
+        return _capital(side)  # "Nvidia's letter of intent with OpenAI" names the deal already
+    return f"{_capital(side)}, {_deal_name(deal)}" if side else _capital(_deal_name(deal))
+
+
+def _sides(question: str, deals: list[Deal], graph: DealGraph, earliest: bool = False) -> dict[Deal, str]:
+    """The deal each side of "A or B" points at ("Stargate UAE or Stargate Norway"), when the sides
+    single out two different deals by their parties or their descriptions, each with the words the
+    question calls it by when those are what singled it out; else {}. Among a side's deals the
+    latest live one stands for it, or with `earliest` ("who signed first") the first announced."""
+    halves = re.split(r"\s(?:or|vs\.?|versus|than)\s", question, maxsplit=1, flags=re.I)
+    if len(halves) != 2:
+        return {}
+    picked: dict[Deal, str] = {}
+    for half in halves:
+        named = set(graph.entities.mentions(half))
+        pool = (
+            [d for d in deals if {d.supplier, d.customer} <= named]
+            or [d for d in deals if {d.supplier, d.customer} & named or any(n in d.resource for n in named)]
+            or deals
         )
-    # The two compared deals, then the other deals of the same parties for context.
-    shown = [first, second, *[d for d in deals if d not in (first, second)][:2]]
-    rows = [deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in shown]
+        by_words = focused(half, pool, graph.entities)
+        best = [d for d in by_words or (pool if len(pool) < len(deals) else []) if d not in picked]
+        if not best:
+            return {}
+        if earliest:
+            best.sort(key=lambda d: d.announced or "9999")
+        # "Who announced first, Stargate UAE" -> "Stargate UAE"; "the Hut 8 lease?" -> "the Hut 8 lease"
+        words = re.split(r"[,:;]\s*", half.strip(" ?!."))[-1]
+        picked[best[0]] = words if by_words and 0 < len(words.split()) <= 6 else ""
+    return picked
+
+
+_TERM = re.compile(
+    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)[- ](years?|months?)\b",
+    re.I,
+)
+_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+
+
+def term(deal: Deal) -> tuple[str, float] | None:
+    """(the words, in years) of the first term a deal's quotes give: ("15-year", 15.0), ("18 months", 1.5)."""
+    for ev in [consensus(list(deal.evidence)), *deal.evidence]:
+        match = _TERM.search(ev.quote)
+        if match:
+            count, unit = match.group(1).lower(), match.group(2).lower()
+            n = float(count) if count.isdigit() else {"fifteen": 15.0, "twenty": 20.0}.get(count, 0.0)
+            n = n or float(_NUMBER_WORDS.index(count) + 1)
+            return match.group(0), n / 12 if unit.startswith("month") else n
+    return None
+
+
+def _compare_terms(
+    a: Deal, b: Deal, deals: list[Deal], label: dict[Deal, str], graph: DealGraph, sources: Sources
+) -> Composed | None:
+    """'Hut 8's deal with Anthropic runs longer (15-year against seven years):' and each deal's row."""
+    term_a, term_b = term(a), term(b)
+    if term_a is None or term_b is None or term_a[1] == term_b[1]:
+        return None  # no two terms to set side by side: the sources' own sentences tell it
+    (first, t1), (second, t2) = ((a, term_a), (b, term_b)) if term_a[1] > term_b[1] else ((b, term_b), (a, term_a))
+    lead = f"{_capital(label[first])} runs longer ({t1[0]} against {t2[0]} for {label[second]}):"
+    sides = {d: n for d, n in label.items() if n != _deal_name(d)}
+    rows = []
+    for deal, (words, _) in ((first, t1), (second, t2)):
+        row = deal_row(_row_name(deal, sides), deal, graph, sources, per_kind=3)
+        rows.append(row if words in row else row.replace(": ", f": {words}, ", 1))
+    rows += [
+        deal_row(_capital(_deal_name(d)), d, graph, sources, per_kind=3) for d in deals if d not in (first, second)
+    ][:2]
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
 
 
@@ -518,7 +619,11 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     candidates = matching or list(sel.deals)
     # "Did the talks collapse?" asks about an end: a deal that did end answers it, and yes and no swap.
     asks_end = bool(_ENDING.search(question))
-    candidates = [d for d in candidates if d.status in ENDED] if asks_end else []
+    # "Has the Abilene site gone live?": the deals the question singles out by what they are about.
+    named = focused(question, candidates, graph.entities) if not matching else []
+    if not asks_end and not matching and not named and len(candidates) > 1:
+        return _statuses(sel, candidates, graph)
+    candidates = [d for d in (named or candidates) if d.status in ENDED] if asks_end else named
     candidates = candidates or matching or list(sel.deals)
     deal = max(candidates, key=lambda d: max(e.published or "" for e in d.evidence))
     sources = Sources()
@@ -558,13 +663,51 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     mine = {v for e in deal.evidence for v in headline_figures(e.quote).values()}
     others = [
         d
-        for d in sel.deals
+        for d in named or sel.deals
         if d is not deal and not mine & {v for e in d.evidence for v in headline_figures(e.quote).values()}
     ]
     others.sort(key=lambda d: max(e.published or "" for e in d.evidence), reverse=True)
     for other in others[:2]:
         rows.append(deal_row(f"Also {other.supplier} to {other.customer}, {other.type}", other, graph, sources))
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
+
+
+_LIVE = ("announced", "operational")
+_UNCONFIRMED = ("reported", "rumored")
+
+
+def _statuses(sel: Selection, deals: list[Deal], graph: DealGraph) -> Composed:
+    """Several deals between the parties and nothing singling one out: how many stand, how many are
+    only reported, how many ended, with a row per deal (the exceptions first)."""
+    live = [d for d in deals if d.status not in ENDED and d.status not in _UNCONFIRMED]
+    unconfirmed = [d for d in deals if d.status in _UNCONFIRMED]
+    ended = [d for d in deals if d.status in ENDED]
+    pair = _join(sel.targets or dict.fromkeys(n for d in deals for n in (d.supplier, d.customer)))
+    verdict = "Yes" if live else "Not confirmed" if unconfirmed else "No"
+    groups = [
+        (live, "stand as announced or operational", "stands as announced or operational"),
+        (unconfirmed, "are reported, not confirmed by the companies", "is reported, not confirmed by the companies"),
+        (ended, "have stalled or ended", "has stalled or ended"),
+    ]
+    counts: list[str] = []
+    for group, many, one in groups:
+        if not group:
+            continue
+        whole = f"all {len(deals)} deals between {pair}" if len(group) == len(deals) else ""
+        head = whole or (f"{len(group)} of the {len(deals)} deals between {pair}" if not counts else str(len(group)))
+        counts.append(f"{head} {many if whole or len(group) > 1 or not counts else one}")
+    sources = Sources()
+    latest_first = sorted(deals, key=_latest_report, reverse=True)
+    ordered = [d for d in latest_first if d not in live] + [d for d in latest_first if d in live]
+    rows = [f"- {deal_row(_type_label(d), d, graph, sources)}" for d in ordered]
+    lead = f"{verdict}: {'; '.join(counts)}:"
+    shown, rest = rows[:SHOWN_STATUS_ROWS], rows[SHOWN_STATUS_ROWS:]
+    details = "\n".join(["The other deals:", *rest]) if rest else ""
+    return Composed(text="\n".join([lead, *shown]), passages=sources.passages(), details=details)
+
+
+def _type_label(deal: Deal) -> str:
+    return f"{deal.supplier} to {deal.customer}, {deal.type}"
 
 
 def missing_answer(plan: Plan, subject: str, evidence: list[Evidence | Passage], sources: Sources) -> Composed:

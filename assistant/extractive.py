@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, replace
 
 from assistant import sentences, textmatch
-from assistant.compose import names_detail, states
+from assistant.compose import names_detail, states, states_exactly
 from assistant.embedding import Vectors
 from assistant.entities import EntityTable
 from assistant.slots import read_slots
@@ -126,8 +126,12 @@ def draft(
         both = [
             c for c in ranked if asked <= c.companies or detail and asked & c.companies and names_detail(detail, c.text)
         ]
-        ranked = both + [c for c in ranked if not asked <= c.companies] if both else ranked
+        if not both and len(asked) == 2:
+            return None  # no sentence puts the two together: quoting each apart would imply a link
+        ranked = both + [c for c in ranked if not asked <= c.companies]
     chosen = select(ranked, min_score)
+    if chosen and attribute:
+        chosen = _answer_first(chosen, ranked, attribute, question)
     parts = question_parts(question)
     if chosen and len(parts) > 1:
         chosen = _each_part_answered(question, parts, passages, vectors, entities, chosen, min_score)
@@ -148,6 +152,20 @@ def draft(
         )
         parts.append(cite_sentence(cand.text, len(quoted)))
     return " ".join(parts), quoted
+
+
+def _answer_first(chosen: list[Candidate], ranked: list[Candidate], attribute: str, question: str) -> list[Candidate]:
+    """The chosen sentences with the best one that states the asked detail exactly ("a five-year lease"
+    for "how long") first; taken from the next-best sentences when none of the chosen states it."""
+    floor = chosen[0].score * KEEP_RATIO**2
+    stating = next(
+        (c for c in ranked if c.score >= floor and states_exactly(attribute, c.text, question)),
+        None,
+    )
+    if stating is None or stating is chosen[0]:
+        return chosen
+    rest = [c for c in chosen if c is not stating and not textmatch.restates(c.text, [stating.text])]
+    return [stating, *rest][: max(len(chosen), 1)]
 
 
 def _each_part_answered(

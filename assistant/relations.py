@@ -146,8 +146,12 @@ def select(plan: Plan, graph: DealGraph) -> Selection | None:
             deals += graph.deals(customer=target, as_of=as_of)
         else:
             deals += graph.deals(supplier=target, as_of=as_of)
-    if plan.intent in ("status", "compare") and len(targets) == 1 and not deals:
-        return None
+    if plan.intent in ("status", "compare") and len(targets) == 1:
+        # "Has the Abilene Stargate site gone live?": deals whose description names the company count too.
+        named_in = re.compile(rf"\b{re.escape(targets[0])}\b", re.I)
+        deals += [d for d in graph.deals(as_of=as_of) if named_in.search(d.resource) and d not in deals]
+        if not deals:
+            return None
     return _split(plan, graph, deals, role=role, target=targets[0], targets=targets)
 
 
@@ -216,6 +220,33 @@ def _admits(plan: Plan, deal: Deal, role: str, graph: DealGraph) -> bool:
     if plan.until and deal.announced and deal.announced[: len(plan.until)] > plan.until:
         return False
     return not (plan.since and plan.intent != "changed_since" and (deal.announced or "") < plan.since)
+
+
+# A deal's state is a slot of the question, not a description of the deal ("is the stalled one back?").
+_STATUS_WORDS = frozenset(
+    textmatch.words("announced operational reported rumored rumoured stalled ended denied confirmed unconfirmed live")
+)
+
+
+def focused(question: str, deals: list[Deal] | tuple[Deal, ...], entities: EntityTable) -> list[Deal]:
+    """The deals a question singles out by what they are about rather than by party: "the Abilene site",
+    "Stargate UAE or Stargate Norway". A word counts when the question has it, it is not a company's
+    name, and the descriptions of some but not all of `deals` hold it; the deals holding most such
+    words are returned ([] when the question names none).
+
+    Descriptions are the ledger's resource and the names the quotes give it, so a word that describes
+    every deal ("compute", "deal") singles out nothing."""
+    names = {w for _, _, name in entities.spans(question) for w in textmatch.words(name)}
+    asked = [w for w in dict.fromkeys(textmatch.words(question)) if w not in names and not w.isdigit()]
+    if not asked or len(deals) < 2:
+        return []
+    texts = [set(textmatch.words(f"{d.resource} {d.scale}")) - _STATUS_WORDS for d in deals]
+    specific = [w for w in asked if 0 < sum(w in t for t in texts) < len(deals)]
+    if not specific:
+        return []
+    scores = [sum(w in t for w in specific) for t in texts]
+    best = max(scores)
+    return [d for d, score in zip(deals, scores, strict=True) if score == best]
 
 
 def mentions_product(deal: Deal, products: tuple[str, ...] | list[str]) -> bool:

@@ -87,7 +87,7 @@ def test_count_matches_the_compute_deals_in_the_ledger(assistant):
 @pytest.mark.parametrize(
     ("attribute", "verdict"),
     [
-        ("date", "AMD's deal with OpenAI came first (2025-10-06 against 2025-10-13"),
+        ("date", "AMD's deal with OpenAI came first (6 October 2025 against 13 October 2025"),
         ("power", "Broadcom's deal with OpenAI is the bigger one (10 GW against 6 GW)"),
     ],
 )
@@ -98,6 +98,61 @@ def test_compare_starts_with_the_verdict_then_both_deals(assistant, attribute, v
     rows = _rows(answer.text)
     assert len(rows) == 2 and {r.split("'")[0] for r in rows} == {"AMD", "Broadcom"}
     assert _all_verified(answer)
+
+
+def test_compare_of_terms_says_which_runs_longer_with_both_terms(assistant):
+    plan = Plan(intent="compare", companies=("Akamai", "Anthropic", "Hut 8"), attribute="duration")
+    answer = _ask(assistant, "Which runs longer: Akamai's contract with Anthropic or the Hut 8 lease?", plan)
+    lead, rows = answer.text.splitlines()[0], _rows(answer.text)
+    # The 15-year lease beats seven years, and each term stands in its own deal's row, as its quote says it.
+    assert lead.startswith("Hut 8's deal with Anthropic runs longer (15-year against seven years")
+    assert "15-year" in rows[0] and rows[0].startswith("Hut 8") and "seven years" in rows[1]
+    assert len(rows) == 2 and _all_verified(answer)
+
+
+def test_compare_sides_named_by_what_they_are_find_their_deals(assistant):
+    # Neither side names a party: "Stargate UAE" and "Stargate Norway" are told apart by the deals' descriptions.
+    plan = Plan(intent="compare", companies=("Stargate",), attribute="date")
+    answer = _ask(assistant, "Who announced first, Stargate UAE or Stargate Norway?", plan)
+    assert answer.text.startswith("Stargate UAE came first (22 May 2025 against 31 July 2025 for Stargate Norway)")
+    rows = _rows(answer.text)
+    assert [r.split(",")[0] for r in rows] == ["Stargate UAE", "Stargate Norway"] and _all_verified(answer)
+
+
+def test_status_of_a_pair_with_several_deals_counts_each_state(assistant):
+    deals = assistant.deals(supplier="Oracle", customer="OpenAI")
+    live = [d for d in deals if d.status in ("announced", "operational")]
+    reported = [d for d in deals if d.status in ("reported", "rumored")]
+    assert live and reported  # the ledger this test reads
+    answer = _ask(
+        assistant, "Is Oracle's deal with OpenAI confirmed?", Plan(intent="status", companies=("Oracle", "OpenAI"))
+    )
+    lead = answer.text.splitlines()[0]
+    assert lead.startswith(f"Yes: {len(live)} of the {len(deals)} deals between Oracle and OpenAI stand")
+    assert f"; {len(reported)} " in lead and "not confirmed" in lead
+    # One row per deal, in the text or the details; the one only reported comes first, marked so.
+    rows = _rows(answer.text) + _rows(answer.details)
+    assert len(rows) == len(deals) and rows[0].endswith(tuple(f"reported [{n}]." for n in range(1, 9)))
+    assert _all_verified(answer)
+
+
+def test_status_follows_the_deal_the_question_describes(assistant):
+    answer = assistant.ask("has the abilene stargate site gone operational")
+    assert answer.text.startswith("Yes:") and "operational" in answer.text.splitlines()[0]
+    assert "Abilene" in _rows(answer.text)[0] and _all_verified(answer)
+
+
+def test_a_detail_question_starts_with_the_sentence_that_states_it(assistant):
+    answer = assistant.ask("How long does IREN's deal with Microsoft run?")
+    start, end = sentences.spans(answer.text)[0]
+    first = answer.text[start:end]
+    assert re.search(r"\b(?:\d+|five)[- ]years?\b", first), first
+
+
+def test_two_companies_with_no_deal_between_them_get_no_answer(assistant):
+    answer = assistant.ask("How much is Anthropic paying Lambda for GPU capacity?")
+    assert answer.abstained and not answer.citations
+    assert answer.text.startswith("The sources record no deal between Anthropic and Lambda")
 
 
 def test_status_question_gets_no_first_when_the_deal_stalled(assistant):
