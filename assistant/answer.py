@@ -168,7 +168,16 @@ def computed(plan: Plan, graph: DealGraph, question: str) -> Composed | None:
         return compose.status_answer(plan, selection, graph, question)
     if plan.intent == "timeline":
         return compose.timeline_answer(plan, selection, graph)
-    return compose.list_answer(plan, selection, graph)
+    listed = compose.list_answer(plan, selection, graph)
+    if _YES_NO.match(question) and listed.text and plan.intent != "between":  # a pair's lead has its verdict
+        # "Is any company supplying both?" is answered yes or no before the list that shows it.
+        verdict = "Yes" if selection.deals else "No"
+        first = listed.text[0].lower() + listed.text[1:] if listed.text.startswith("The ") else listed.text
+        listed = replace(listed, text=f"{verdict}: {first}")
+    return listed
+
+
+_YES_NO = re.compile(r"^\W*(?:is|are|was|were|does|do|did|has|have|had|can|could|will)\b", re.I)
 
 
 # -- the drafters ----------------------------------------------------------------------------------------
@@ -221,7 +230,12 @@ class GraphDrafter:
         if facts is None:
             return Decline()
         if not facts.text:
-            text = f"The sources record no deal that answers “{request.standalone}”."
+            plan = request.plan
+            if plan.intent == "between" and len(plan.companies) == 2:
+                a, b = plan.companies
+                text = f"No: the sources record no deal between {a} and {b}."
+            else:
+                text = f"The sources record no deal that answers “{request.standalone}”."
             return Decline(final=True, text=text, route="graph")
         return Draft(
             facts.text,

@@ -807,7 +807,10 @@ def _lead(plan: Plan, sel: Selection, count: int) -> str:
         verb = "supply compute to both" if sel.role == "supplier" else "get compute from both"
         lead = f"{count} {label} {_agree(verb, count)} {_join(sel.targets, 'and')}"
     elif plan.intent == "between":
-        lead = f"Yes, the sources record {len(sel.deals)} deals between {_join(sel.targets, 'and')}"
+        n = len(sel.deals)
+        reported = all(d.status in _UNCONFIRMED for d in sel.deals)
+        verdict = "Reportedly, though not confirmed by the companies" if reported and n else "Yes"
+        lead = f"{verdict}: the sources record {n} deal{'s' if n != 1 else ''} between {_join(sel.targets, 'and')}"
     elif count == 0:
         lead = f"The sources record no compute supply {'from' if sel.role == 'customer' else 'to'} {target}"
     else:
@@ -876,8 +879,9 @@ def _coverage(sel: Selection, sources: Sources, hidden: int, unlisted: int = 0) 
     more = f"; {hidden} more below" if hidden else ""
     more += f"; {unlisted} more in `assistant deals`" if unlisted else ""
     deals = len(sel.deals) + len(sel.others)
+    documents = len(passages)
     return (
-        f"Coverage: {deals} deal{'s' if deals != 1 else ''}, {len(passages)} sources{span}"
+        f"Coverage: {deals} deal{'s' if deals != 1 else ''}, {documents} source{'s' if documents != 1 else ''}{span}"
         + (f", {undated} undated" if undated else "")
         + more
         + "."

@@ -98,7 +98,8 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
     for cand in ranked:
         if len(chosen) >= limit or cand.score < floor:
             break
-        if textmatch.restates(cand.text, [c.text for c in chosen]):
+        said = [c.text for c in chosen]
+        if textmatch.restates(cand.text, said) or textmatch.shares_run(cand.text, said):
             continue
         chosen.append(cand)
     return chosen
@@ -185,9 +186,11 @@ def _each_part_answered(
         query = f"{part} ({', '.join(unnamed)})" if unnamed else part
         attribute = read_slots(part, entities).attribute
         best = select(rank_sentences(query, passages, vectors, entities, attribute), min_score, limit=1)
-        if best and not textmatch.restates(best[0].text, [c.text for c in first]):
+        said = [c.text for c in first]
+        if best and not textmatch.restates(best[0].text, said) and not textmatch.shares_run(best[0].text, said):
             first.append(best[0])
-    rest = [c for c in chosen if not textmatch.restates(c.text, [f.text for f in first])]
+    said = [f.text for f in first]
+    rest = [c for c in chosen if not textmatch.restates(c.text, said) and not textmatch.shares_run(c.text, said)]
     return (first + rest)[: MAX_SENTENCES + len(first) - 1]
 
 

@@ -89,6 +89,26 @@ def restates(sentence: str, shown: list[str], run: int = 4) -> bool:
     return False
 
 
+def shares_run(sentence: str, shown: list[str], run: int = 8) -> bool:
+    """Whether `sentence` repeats `run` words in a row (stop words included) of one of the `shown`
+    sentences: a reader sees the same words twice, even when the rest is new.
+
+    >>> shown = ["X was renting about 16,000 Nvidia GPUs from Oracle."]
+    >>> shares_run("X kept renting about 16,000 Nvidia GPUs from Oracle, GN said.", shown)
+    True
+    """
+    mine = _RUN_WORD.findall(sentence.lower())
+    grams = {tuple(mine[i : i + run]) for i in range(len(mine) - run + 1)}
+    for other in shown:
+        theirs = _RUN_WORD.findall(other.lower())
+        if grams & {tuple(theirs[i : i + run]) for i in range(len(theirs) - run + 1)}:
+            return True
+    return False
+
+
+_RUN_WORD = re.compile(r"[a-z0-9]+")
+
+
 @lru_cache(maxsize=1 << 16)
 def figures(text: str) -> frozenset[tuple[str, float]]:
     """Numbers with their kind: ('usd', 9.2e8), ('w', 6e9), ('pct', 27.0), ('n', 220000.0).
