@@ -189,6 +189,8 @@ def figure_phrases(quote: str, per_kind: int = 1) -> list[tuple[str, str]]:
     for match in textmatch.FIGURE.finditer(quote):
         for kind, value in textmatch.figures(match.group(0)):
             kind = figure_role(quote, match.start(), match.end(), kind) if kind == "usd" else kind
+            if kind == "usd:company":
+                continue  # "CoreWeave's revenue was $1.9 billion" says nothing of a deal's size
             taken = sum(1 for k, _ in out if k == kind)
             if taken >= per_kind or not compared(kind, value):
                 continue

@@ -294,9 +294,13 @@ _SPEND = re.compile(r"\b(?:spend\w*|spent|commit\w*|buy\w*|bought|purchas\w+|pay
 _CLAUSE_BREAK = re.compile(r"[;:()]|,\s(?!and up to|up to)|\b(?:while|whereas|but)\b|\band\s+(?=[A-Z])")
 
 
+_COMPANY_FIGURE = re.compile(r"\b(?:revenue|revenues|sales|earnings|profit|net income|market (?:value|cap\w*))\b", re.I)
+
+
 def figure_role(text: str, start: int, end: int, kind: str) -> str:
     """The figure's kind, and for money its role: 'usd:rate' (a monthly or yearly price),
-    'usd:invest' (an equity investment or a valuation) or plain 'usd' (a deal's value or spend).
+    'usd:invest' (an equity investment or a valuation), 'usd:company' (a company's revenue or
+    earnings) or plain 'usd' (a deal's value or spend).
 
     >>> s = "Amazon will invest $5 billion, while Anthropic spends $100 billion on AWS."
     >>> figure_role(s, 19, 29, "usd"), figure_role(s, 52, 64, "usd")
@@ -312,6 +316,8 @@ def figure_role(text: str, start: int, end: int, kind: str) -> str:
     after = text[end : end + 25].split(",")[0]
     if re.match(r"\s*(?:\w+\s)?(?:investment|stake|funding|valuation|into)\b", after, re.I):
         return "usd:invest"
+    if _COMPANY_FIGURE.search(clause):
+        return "usd:company"  # a company's revenue or earnings, not what a deal is worth
     for span in (clause, text[:start]):  # a clause without its own verb ("and Nvidia $10 billion") shares the last one
         verbs = [(m.start(), "invest") for m in _INVEST.finditer(span)]
         verbs += [(m.start(), "spend") for m in _SPEND.finditer(span)]
@@ -344,8 +350,11 @@ def headline_figures(text: str) -> dict[str, float]:
     out: dict[str, float] = {}
     for match in textmatch.FIGURE.finditer(text):
         for kind, value in textmatch.figures(match.group(0)):
-            if compared(kind, value):
-                out.setdefault(kind, value)
+            if kind in out or not compared(kind, value):
+                continue
+            if kind == "usd" and figure_role(text, match.start(), match.end(), kind) == "usd:company":
+                continue  # a company's revenue is not the size of its deal
+            out[kind] = value
     return out
 
 

@@ -143,6 +143,16 @@ def test_figures_of_different_roles_or_parts_of_a_whole_are_not_a_dispute():
     assert disputed_kinds("Microsoft and Nvidia will put $15 billion into Anthropic.", whole) == {"usd:invest"}
 
 
+def test_a_companys_revenue_is_not_the_size_of_its_deal():
+    from assistant.compose import figure_phrases
+
+    revenue = "Microsoft made up 62% of Zeta's revenue in 2024, when Zeta's total revenue was about $1.9 billion."
+    assert "usd" not in headline_figures(revenue) and figure_phrases(revenue) == []
+    assert disputed_kinds(revenue, "Zeta signed a $9 billion contract with Microsoft.") == set()
+    deal = "Zeta, whose revenue doubled, signed a $9 billion contract with Microsoft."
+    assert headline_figures(deal) == {"usd": 9e9} and figure_phrases(deal) == [("usd", "$9 billion")]
+
+
 def test_companies_kinds_and_deals_of(graph):
     assert graph.companies() == ["Amazon", "Anthropic", "Google", "Zeta"]
     assert (graph.kind("Zeta"), graph.kind("Nobody")) == ("neocloud", None)
