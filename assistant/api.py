@@ -69,10 +69,11 @@ class Assistant:
         return self._graph
 
     def warm(self) -> None:
-        """Build what the next answer needs but does not change per question: the deal graph, and the
-        question reader (its example vectors kept in the data folder, so a restart reads them)."""
+        """Build what the next answer needs but does not change per question: the deal graph and its
+        conflicts, and the question reader (its example vectors kept in the data folder, so a restart reads them)."""
         from assistant.plan import example_bank
 
+        self.graph.warm()
         example_bank(self.vectors, self.graph.entities, Path(self.settings.data_dir))
 
     # -- answering -------------------------------------------------------------------------

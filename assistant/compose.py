@@ -25,7 +25,7 @@ HARD_WORDS = 228  # first rows of counterparts may use a little more, so that up
 SHOWN_COUNTERPARTS = 20  # counterparts with a row in the text; more go to the details
 ROWS_PER_COUNTERPART = 8  # deals of one counterpart written as rows; more are counted
 SHOWN_STATUS_ROWS = 5  # deals of a pair listed under a status verdict; more go to the details
-DETAILS_ROWS = 60  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
+DETAILS_ROWS = 40  # rows in the details; a longer list is left to `assistant deals` and the Deals tab
 CLOSE_ENOUGH = citations.OVERLAP_SUPPORT  # share of a row's words one of its quotes must hold
 _MONTHS = "January February March April May June July August September October November December".split()
 _NOUN = {"chips": " chips"}
@@ -358,14 +358,18 @@ def list_answer(plan: Plan, sel: Selection, graph: DealGraph, sources: Sources |
             built.append(deal)
         return out
 
-    rows = {key: rows_of(key, ROWS_PER_COUNTERPART) for key in shown}
+    # Rows for the text and the details, no more: with many counterparts each gets fewer (the rest is counted).
+    per_counterpart = max(2, min(ROWS_PER_COUNTERPART, (DETAILS_ROWS + SHOWN_COUNTERPARTS) // max(len(shown), 1)))
+    rows = {key: rows_of(key, per_counterpart) for key in shown}
     lead = _lead(plan, sel, len({k[0] for k in groups if not k[1]}))
     visible = _budgeted(lead, rows, [k for k in reported if k in rows])
-    hidden = [f"- {r}" for items in rows.values() for r in items if f"- {r}" not in visible]
+    # The details name every further counterpart once before the shown ones' other deals fill the rest.
+    further: list[str] = []
     for key in reported[SHOWN_COUNTERPARTS:]:
-        if len(hidden) < DETAILS_ROWS:
-            hidden += [f"- {r}" for r in rows_of(key, DETAILS_ROWS - len(hidden))]
-    hidden = hidden[:DETAILS_ROWS]
+        if len(further) < DETAILS_ROWS:
+            further += [f"- {r}" for r in rows_of(key, 1)]
+    more = [f"- {r}" for items in rows.values() for r in items if f"- {r}" not in visible]
+    hidden = more[: max(DETAILS_ROWS - len(further), 0)] + further
     unlisted = len(sel.deals) + len(sel.others) - (visible.count("\n- ") + len(hidden))
     visible = "\n".join(joint_rows(visible.split("\n"), _main_type(plan)))
     hidden = joint_rows(hidden, _main_type(plan))

@@ -50,6 +50,7 @@ class EntityTable:
                     raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
         # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus". A hyphen
         # joins two names ("the xAI-Anthropic deal") but not a name and a number ("Colossus-2").
+        self._seen: dict[str, tuple[tuple[int, int, str], ...]] = {}
         names = sorted(self._by_key, key=len, reverse=True)
         self._pattern = (
             re.compile(r"(?<!\w)(" + "|".join(_alias_regex(n) for n in names) + r")(?:'s|’s)?(?!\w|-\d)", re.IGNORECASE)
@@ -91,23 +92,30 @@ class EntityTable:
 
     def mentions(self, text: str) -> list[str]:
         """Canonical companies named in `text`, in order of first mention."""
-        found: list[str] = []
-        for match in self._pattern.finditer(text) if self._pattern else ():
-            name = self._by_key[_key(match.group(1))]
-            if name not in found:
-                found.append(name)
-        return found
+        return list(dict.fromkeys(name for _, _, name in self._spans(text)))
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, canonical) for each company mention in `text`."""
-        if not self._pattern:
-            return []
-        return [(m.start(1), m.end(1), self._by_key[_key(m.group(1))]) for m in self._pattern.finditer(text)]
+        return list(self._spans(text))
+
+    def _spans(self, text: str) -> tuple[tuple[int, int, str], ...]:
+        # The same quotes and rows are read again and again while answering: each text is scanned once.
+        found = self._seen.get(text)
+        if found is None:
+            matches = self._pattern.finditer(text) if self._pattern else ()
+            found = tuple((m.start(1), m.end(1), self._by_key[_key(m.group(1))]) for m in matches)
+            if len(self._seen) >= _SEEN_TEXTS:
+                self._seen.clear()
+            self._seen[text] = found
+        return found
 
     def products_named(self, text: str) -> list[str]:
         """Product names in `text` (as written), e.g. "TPUs" in "Which labs use TPUs?"."""
         products = {_key(p) for e in self.entities.values() for p in e.products}
         return [text[s:e] for s, e, _ in self.spans(text) if _key(text[s:e]) in products]
+
+
+_SEEN_TEXTS = 1 << 16  # texts whose company mentions are kept; the memory starts afresh past this
 
 
 def _key(name: str) -> str:

@@ -41,6 +41,7 @@ class DealGraph:
         self.graph = graph
         self.entities = entities
         self._conflicts: dict = {}
+        self._entries: dict[tuple[str, str, Evidence], dict] | None = None  # (pair, evidence) -> ledger entry
         self._groups: dict[tuple[str, str], tuple[tuple, list]] = {}  # pair -> (its claims, their clusters)
         self._basis: tuple = ()
 
@@ -84,6 +85,9 @@ class DealGraph:
             graph.add_node(name, kind=entity.kind)
         built = cls(graph, entities)
         built._basis = basis
+        if known:
+            # Conflicts are keyed by a deal's exact evidence: those of unchanged deals still hold.
+            built._conflicts = dict(previous._conflicts) if previous is not None else {}
         for (supplier, customer), items in claims.items():
             key = tuple((ev, repr(entry)) for entry, ev in items)
             groups = known[(supplier, customer)][1] if known.get((supplier, customer), ((),))[0] == key else None
@@ -175,10 +179,19 @@ class DealGraph:
         return {ev: entry.get("announced") or "" for entry, ev in self._claims(deal)}
 
     def _claims(self, deal: Deal) -> list[tuple[dict, Evidence]]:
-        for _, _, data in self.graph.edges(deal.supplier, data=True) if deal.supplier in self.graph else ():
-            if data["deal"].customer == deal.customer and set(deal.evidence) <= {ev for _, ev in data["claims"]}:
-                return [(entry, ev) for entry, ev in data["claims"] if ev in deal.evidence]
-        return []
+        if self._entries is None:
+            entries: dict[tuple[str, str, Evidence], dict] = {}
+            for supplier, customer, data in self.graph.edges(data=True):
+                for entry, ev in data["claims"]:
+                    entries.setdefault((supplier, customer, ev), entry)
+            self._entries = entries
+        found = [(self._entries.get((deal.supplier, deal.customer, ev)), ev) for ev in deal.evidence]
+        return [(entry, ev) for entry, ev in found if entry is not None]
+
+    def warm(self) -> None:
+        """Find every deal's conflicts now (a list answer at scale reads dozens of deals' conflicts)."""
+        for _, _, data in self.graph.edges(data=True):
+            self.conflicts(data["deal"])
 
     def new_companies(self) -> list[tuple[str, str, list[Evidence]]]:
         """(name, guessed kind, evidence naming it) for each company read from new reports only."""

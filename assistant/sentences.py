@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 # A sentence ends at . ! or ? (optionally followed by a closing quote or bracket) and whitespace,
 # unless the word before the stop is a known abbreviation or a single capital ("U.S.", "Inc.").
@@ -48,6 +49,11 @@ _ABBREV = {
 
 def spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence; headings, list items and blank-line paragraphs end sentences too."""
+    return list(_spans(text))
+
+
+@lru_cache(maxsize=1 << 14)
+def _spans(text: str) -> tuple[tuple[int, int], ...]:
     out: list[tuple[int, int]] = []
     for block_start, block_end in _blocks(text):
         start = block_start
@@ -58,7 +64,7 @@ def spans(text: str) -> list[tuple[int, int]]:
             _add(text, start, end, out)
             start = end
         _add(text, start, block_end, out)
-    return out
+    return tuple(out)
 
 
 def _blocks(text: str) -> Iterator[tuple[int, int]]:

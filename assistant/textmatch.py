@@ -44,6 +44,11 @@ FIGURE = re.compile(
 
 def words(text: str) -> list[str]:
     """Lower-case content words with a light plural strip ("chips" -> "chip")."""
+    return list(_words(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _words(text: str) -> tuple[str, ...]:
     out = []
     for word in _WORD.findall(text.lower().replace("’", "'")):
         word = word.removesuffix("'s")
@@ -52,7 +57,7 @@ def words(text: str) -> list[str]:
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss") and not word[-2].isdigit():
             word = word[:-1]
         out.append(word)
-    return out
+    return tuple(out)
 
 
 def overlap(question: str, sentence: str) -> float:
@@ -109,10 +114,19 @@ def shares_run(sentence: str, shown: list[str], run: int = 8) -> bool:
 _RUN_WORD = re.compile(r"[a-z0-9]+")
 
 
-@lru_cache(maxsize=1 << 16)
 def figures(text: str) -> frozenset[tuple[str, float]]:
     """Numbers with their kind: ('usd', 9.2e8), ('w', 6e9), ('pct', 27.0), ('n', 220000.0).
-    (Cached: the same quotes are weighed many times in one list answer.)"""
+    (Cached per sentence: the same quotes are weighed many times, alone and joined, in one list answer.)"""
+    if len(text) > _LONG and ". " in text:
+        return frozenset().union(*(_figures(part) for part in text.split(". ")))
+    return _figures(text)
+
+
+_LONG = 400  # a text longer than this is read sentence by sentence, so joined quotes reuse each quote's figures
+
+
+@lru_cache(maxsize=1 << 16)
+def _figures(text: str) -> frozenset[tuple[str, float]]:
     found = set()
     for m in FIGURE.finditer(text):
         value = float(m.group("num").replace(",", ""))
