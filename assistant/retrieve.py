@@ -28,6 +28,9 @@ from assistant.types import Passage
 log = logging.getLogger(__name__)
 CACHE_FORMAT = 2
 CACHE_EVERY = 30.0  # seconds between cache writes while following ingests
+# A watcher writes its cache only this many seconds after the last change: writing holds the interpreter
+# for seconds at scale, and the moment after an ingest is when the new document is asked about.
+SAVE_QUIET = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +81,7 @@ class Retriever:
         self.embedder = embedder
         self.top_k = top_k
         self.cache = cache
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a full load saves the cache while holding it
         self._stamp: tuple = (None, None)
         self._loaded = False
         self._client: object = None
@@ -86,6 +89,7 @@ class Retriever:
         self._word_counts: Counter = Counter()
         self._lexical = Lexical()
         self._saved_at = 0.0
+        self._watched = False  # a watcher thread writes the cache when things are quiet
         self.documents: dict[str, dict] = {}
         self.vocabulary: frozenset[str] = frozenset()
         self.sentence_vectors: dict = {}
@@ -159,7 +163,7 @@ class Retriever:
                 "full": changed is None,
                 "seconds": round(time.perf_counter() - began, 3),
             }
-            if changed is None:
+            if changed is None and not self._watched:
                 self.save()
         return True
 
@@ -214,18 +218,18 @@ class Retriever:
             return
         import pickle
 
-        state = {
-            "format": CACHE_FORMAT,
-            "store": self._store_key(),
-            "stamp": self._stamp,
-            "docs": self._docs,
-            "word_counts": self._word_counts,
-            "lexical": self._lexical,
-        }
         partial = self.cache.with_name(f"{self.cache.name}.{os.getpid()}.tmp")
         try:
             self.cache.parent.mkdir(parents=True, exist_ok=True)
-            with open(partial, "wb") as handle:
+            with self._lock, open(partial, "wb") as handle:  # no update may change the indexes mid-write
+                state = {
+                    "format": CACHE_FORMAT,
+                    "store": self._store_key(),
+                    "stamp": self._stamp,
+                    "docs": self._docs,
+                    "word_counts": self._word_counts,
+                    "lexical": self._lexical,
+                }
                 pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
             partial.replace(self.cache)
             self._saved_at = time.monotonic()
@@ -281,17 +285,27 @@ class Retriever:
         """
 
         stop = threading.Event()
+        self._watched = True
 
         def loop() -> None:
             problem = ""
+            unsaved_since: float | None = None  # when the indexes first differed from the cache file
             while not stop.is_set():
                 try:
                     if self.refresh() or not self.ready.is_set():
                         if on_change is not None:
                             on_change()
                         self.ready.set()
-                        if time.monotonic() - self._saved_at > CACHE_EVERY:
-                            self.save()
+                        if self.last_refresh.get("full") or self.last_refresh.get("documents"):
+                            unsaved_since = time.monotonic()
+                    now = time.monotonic()
+                    if (
+                        unsaved_since is not None
+                        and now - unsaved_since >= SAVE_QUIET
+                        and now - self._saved_at > CACHE_EVERY
+                    ):
+                        self.save()
+                        unsaved_since = None
                     problem = ""
                 except AssistantError as exc:
                     if str(exc) != problem:  # say it once, not every second
