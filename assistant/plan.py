@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -206,15 +207,19 @@ def _vectors(embed: Embed, texts: list[str], cache: Path | None):
 
     model = getattr(embed, "embedder", embed)
     name = str(getattr(model, "model_name", type(model).__name__))
+    from assistant.embedding import shared_dir
+
     key = hashlib.sha256("\n".join([name, *texts]).encode("utf-8")).hexdigest()[:20]
     path = cache / f"plan-examples-{key}.npy" if cache else None
-    if path is not None and path.exists():
-        try:
-            stored = np.load(path)
-            if stored.shape[0] == len(texts):
-                return stored
-        except (OSError, ValueError):
-            pass  # a damaged cache file is recomputed and replaced
+    # Set-up (`python -m assistant.plan`) leaves the same file in the environment for every data folder.
+    for found in (path, shared_dir() / f"plan-examples-{key}.npy"):
+        if found is not None and found.exists():
+            try:
+                stored = np.load(found)
+                if stored.shape[0] == len(texts):
+                    return stored
+            except (OSError, ValueError):
+                pass  # a damaged cache file is recomputed and replaced
     vectors = np.asarray(_embed_all(embed, texts), dtype=np.float32)
     if path is not None:
         try:
@@ -243,6 +248,7 @@ def _embed_one(embed: Embed, text: str):
 
 
 _BANKS: dict[tuple[int, int], tuple[object, EntityTable, ExampleBank]] = {}
+_BANKS_LOCK = threading.Lock()
 
 
 def example_bank(embed: Embed, entities: EntityTable, cache: Path | None = None) -> ExampleBank:
@@ -252,10 +258,11 @@ def example_bank(embed: Embed, entities: EntityTable, cache: Path | None = None)
     new process fits the reader in well under a second instead of embedding a thousand sentences."""
     model = getattr(embed, "embedder", embed)
     key = (id(model), id(entities))
-    cached = _BANKS.get(key)
-    if cached is None or cached[0] is not model or cached[1] is not entities:
-        cached = (model, entities, ExampleBank(load_examples(), embed, entities, cache))
-        _BANKS[key] = cached
+    with _BANKS_LOCK:  # the start-up thread and a first question fit it once, not twice at once
+        cached = _BANKS.get(key)
+        if cached is None or cached[0] is not model or cached[1] is not entities:
+            cached = (model, entities, ExampleBank(load_examples(), embed, entities, cache))
+            _BANKS[key] = cached
     return cached[2]
 
 
@@ -352,3 +359,15 @@ def _rules_intent(question: str, plan: Plan) -> str:
     if len(plan.companies) >= 2 and re.match(r"\s*(?:does|did|do|is|has|have|are)\b", question, re.I):
         return "between"
     return "facts"
+
+
+if __name__ == "__main__":
+    # `python -m assistant.plan`: embed the example questions once into the environment's shared folder,
+    # so a new data folder (a fresh replica, a first `assistant ask`) reads the reader's vectors.
+    from assistant.embedding import SentenceVectors, load_embedder, shared_dir
+    from assistant.settings import load_settings
+
+    _settings = load_settings()
+    _table = EntityTable.load(Path(_settings.corpus_dir) / "entities.yaml")  # examples are read with its names masked
+    example_bank(SentenceVectors(load_embedder(_settings.embed_model, _settings.embed_runtime)), _table, shared_dir())
+    print(f"question reader's example vectors in {shared_dir()}")
