@@ -443,7 +443,9 @@ def total_answer(plan: Plan, sel: Selection, graph: DealGraph) -> Composed | Non
 def compare_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str = "") -> Composed | None:
     """Deals side by side with the verdict first: which came first, which runs longer, or which is bigger."""
     deals = sorted(sel.deals, key=_significance)
-    sides = _sides(question, deals, graph, earliest=plan.attribute == "date")
+    if plan.attribute == "date":  # "which came first": each party's first deal
+        deals.sort(key=lambda d: d.announced or "9999")
+    sides = _sides(question, deals, graph, _standing_for(plan))
     picked = list(sides)
     one_pair = len({(d.supplier, d.customer) for d in deals}) == 1
     for deal in deals if len(picked) < 2 else ():
@@ -464,11 +466,19 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str =
         kind = next((k for k in ("w", "usd", "n") if all(k in h for h in heads)), "")
     if kind and all(kind in h for h in heads):
         hi, lo = max(heads[0][kind], heads[1][kind]), min(heads[0][kind], heads[1][kind])
-        if hi - lo <= 0.02 * hi:
-            return None
         first, second = (a, b) if heads[0][kind] >= heads[1][kind] else (b, a)
-        lead = f"{_capital(label[first])} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
+        if hi - lo <= 0.02 * hi:
+            lead = f"{_capital(label[first])} and {label[second]} are the same size ({_plain(kind, hi)} each):"
+        else:
+            lead = f"{_capital(label[first])} is the bigger one ({_plain(kind, hi)} against {_plain(kind, lo)}):"
+    elif plan.attribute in _SIZES and all(heads):
+        # 1 million TPUs against 5 GW: no verdict the figures can back, so the answer says so and shows both.
+        first, second = a, b
+        both = "the two deals" if label[a] == label[b] else f"{label[a]} and {label[b]}"
+        lead = f"Neither is plainly bigger: the sources size {both} in different units:"
     else:
+        if plan.attribute not in ("", "date"):
+            return None  # "which is bigger" with no figure on one side: the sources' words tell it
         if not (a.announced and b.announced) or a.announced == b.announced:
             return None
         first, second = (a, b) if a.announced <= b.announced else (b, a)
@@ -488,12 +498,35 @@ def _row_name(deal: Deal, sides: dict[Deal, str]) -> str:
     return f"{_capital(side)}, {_deal_name(deal)}" if side else _capital(_deal_name(deal))
 
 
-def _sides(question: str, deals: list[Deal], graph: DealGraph, earliest: bool = False) -> dict[Deal, str]:
+_SIZES = ("size", "power", "chips", "amount")
+
+
+def _standing_for(plan: Plan):
+    """How the deals of one side of a comparison are ordered, the first standing for the side: the first
+    announced for "which came first", the longest term for "which runs longer", else the biggest compute
+    deal ("Nvidia's OpenAI deal" is its 10 GW one, not its share purchase)."""
+    if plan.attribute == "date":
+        return lambda d: (d.announced or "9999",)
+    if plan.attribute == "duration":
+        return lambda d: (-(term(d) or ("", 0.0))[1],)
+    if plan.attribute not in ("size", "power", "chips"):
+        return None  # money may be a stake or a spend: the latest live deal stands for its parties
+
+    kinds = [_KIND[plan.attribute]] if plan.attribute in _KIND else ["w", "n"]
+
+    def biggest(d: Deal) -> tuple:
+        heads = headline_figures(" ".join(e.quote for e in d.evidence))
+        return (d.type != "compute", *(-heads.get(k, 0.0) for k in kinds))
+
+    return biggest
+
+
+def _sides(question: str, deals: list[Deal], graph: DealGraph, order=None) -> dict[Deal, str]:
     """The deal each side of "A or B" points at ("Stargate UAE or Stargate Norway"), when the sides
     single out two different deals by their parties or their descriptions, each with the words the
-    question calls it by when those are what singled it out; else {}. Among a side's deals the
-    latest live one stands for it, or with `earliest` ("who signed first") the first announced."""
-    halves = re.split(r"\s(?:or|vs\.?|versus|than)\s", question, maxsplit=1, flags=re.I)
+    question calls it by when those are what singled it out; else {}. Among a side's deals the first
+    by `order` stands for it."""
+    halves = re.split(r"\s(?:or|vs\.?|versus|than|before|after)\s", question, maxsplit=1, flags=re.I)
     if len(halves) != 2:
         return {}
     picked: dict[Deal, str] = {}
@@ -504,16 +537,37 @@ def _sides(question: str, deals: list[Deal], graph: DealGraph, earliest: bool = 
             or [d for d in deals if {d.supplier, d.customer} & named or any(n in d.resource for n in named)]
             or deals
         )
-        by_words = focused(half, pool, graph.entities)
+        by_words = focused(half, pool, graph)
         best = [d for d in by_words or (pool if len(pool) < len(deals) else []) if d not in picked]
         if not best:
             return {}
-        if earliest:
-            best.sort(key=lambda d: d.announced or "9999")
-        # "Who announced first, Stargate UAE" -> "Stargate UAE"; "the Hut 8 lease?" -> "the Hut 8 lease"
-        words = re.split(r"[,:;]\s*", half.strip(" ?!."))[-1]
-        picked[best[0]] = words if by_words and 0 < len(words.split()) <= 6 else ""
+        if order is not None and not by_words:  # a deal singled out by its description stands as found
+            best.sort(key=order)  # stable: among equals the most significant first
+        picked[best[0]] = _called(half, graph) if by_words else ""
     return picked
+
+
+def _called(half: str, graph: DealGraph) -> str:
+    """What one side of "A or B" calls its deal: "Who announced first, Stargate UAE" -> "Stargate UAE",
+    "Was Stargate UAE announced" -> "Stargate UAE", "the Hut 8 lease?" -> "the Hut 8 lease"; "" when no
+    short name stands out."""
+    tokens = re.split(r"[,:;]\s*", half.strip(" ?!."))[-1].split()
+    if tokens and _ASKING.match(tokens[0]):
+        # A side that is still a question: the run of words from its first name to its last.
+        rare = graph.rare_words()
+        keys = [
+            i
+            for i, t in enumerate(tokens)
+            if i > 0 and (t[:1].isupper() or any(c.isdigit() for c in t) or set(textmatch.words(t)) & rare)
+        ]
+        if not keys:
+            return ""
+        start = keys[0] - (keys[0] > 1 and tokens[keys[0] - 1].lower() == "the")
+        tokens = tokens[start : keys[-1] + 1]
+    return " ".join(tokens) if 0 < len(tokens) <= 6 else ""
+
+
+_ASKING = re.compile(r"(?:is|are|was|were|did|does|do|has|have|had|which|who|whom|when|what|how|will|can|could)$", re.I)
 
 
 _TERM = re.compile(
@@ -626,7 +680,7 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     # "Did the talks collapse?" asks about an end: a deal that did end answers it, and yes and no swap.
     asks_end = bool(_ENDING.search(question))
     # "Has the Abilene site gone live?": the deals the question singles out by what they are about.
-    named = focused(question, candidates, graph.entities) if not matching else []
+    named = focused(question, candidates, graph) if not matching else []
     if not asks_end and not matching and not named and len(candidates) > 1:
         return _statuses(sel, candidates, graph)
     candidates = [d for d in (named or candidates) if d.status in ENDED] if asks_end else named
@@ -701,7 +755,7 @@ def _statuses(sel: Selection, deals: list[Deal], graph: DealGraph) -> Composed:
             continue
         whole = f"all {len(deals)} deals between {pair}" if len(group) == len(deals) else ""
         head = whole or (f"{len(group)} of the {len(deals)} deals between {pair}" if not counts else str(len(group)))
-        counts.append(f"{head} {many if whole or len(group) > 1 or not counts else one}")
+        counts.append(f"{head} {many if len(group) > 1 else one}")
     sources = Sources()
     latest_first = sorted(deals, key=_latest_report, reverse=True)
     ordered = [d for d in latest_first if d not in live] + [d for d in latest_first if d in live]

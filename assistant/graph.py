@@ -24,6 +24,8 @@ from assistant.types import Deal, Evidence
 SAME_DEAL_DAYS = 21
 DATE_SLACK_DAYS = 2  # outlets a day or two apart (time zones, overnight reports) date the same announcement
 SAME_RESOURCE = 0.25  # word overlap (Jaccard) of two entries' resource for them to be one deal
+RARE_SHARE = 0.15  # a name in at most this share of deal descriptions can single a deal out ("Abilene")
+_NAME_TOKEN = re.compile(r"(?<=\S )(?:[A-Z][\w-]*|[a-z-]*\d[\w-]*[a-z][\w-]*)")
 _STATUS_ORDER = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 
 
@@ -42,6 +44,7 @@ class DealGraph:
         self.entities = entities
         self._conflicts: dict = {}
         self._entries: dict[tuple[str, str, Evidence], dict] | None = None  # (pair, evidence) -> ledger entry
+        self._rare: frozenset[str] | None = None
         self._groups: dict[tuple[str, str], tuple[tuple, list]] = {}  # pair -> (its claims, their clusters)
         self._basis: tuple = ()
 
@@ -187,6 +190,23 @@ class DealGraph:
             self._entries = entries
         found = [(self._entries.get((deal.supplier, deal.customer, ev)), ev) for ev in deal.evidence]
         return [(entry, ev) for entry, ev in found if entry is not None]
+
+    def rare_words(self) -> frozenset[str]:
+        """Names that single deals out: words the deal descriptions (resource and scale) write as names
+        (capitalised past the first word, or with a digit: "Abilene", "UAE", "GB300") and that at most
+        RARE_SHARE of the deals hold. "contract" or "capacity" are no names; "GPU" is in too many."""
+        if self._rare is None:
+            counts: Counter[str] = Counter()
+            named: set[str] = set()
+            edges = list(self.graph.edges(data=True))
+            for _, _, data in edges:
+                text = f"{data['deal'].resource} {data['deal'].scale}"
+                counts.update(set(textmatch.words(text)))
+                for token in _NAME_TOKEN.findall(text):
+                    named.update(textmatch.words(token))
+            limit = max(3, int(RARE_SHARE * len(edges)))
+            self._rare = frozenset(w for w in named if counts[w] <= limit)
+        return self._rare
 
     def warm(self) -> None:
         """Find every deal's conflicts now (a list answer at scale reads dozens of deals' conflicts)."""

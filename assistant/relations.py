@@ -228,25 +228,38 @@ _STATUS_WORDS = frozenset(
 )
 
 
-def focused(question: str, deals: list[Deal] | tuple[Deal, ...], entities: EntityTable) -> list[Deal]:
+def focused(question: str, deals: list[Deal] | tuple[Deal, ...], graph: DealGraph) -> list[Deal]:
     """The deals a question singles out by what they are about rather than by party: "the Abilene site",
     "Stargate UAE or Stargate Norway". A word counts when the question has it, it is not a company's
-    name, and the descriptions of some but not all of `deals` hold it; the deals holding most such
-    words are returned ([] when the question names none).
-
-    Descriptions are the ledger's resource and the names the quotes give it, so a word that describes
-    every deal ("compute", "deal") singles out nothing."""
-    names = {w for _, _, name in entities.spans(question) for w in textmatch.words(name)}
+    name, few of all the graph's deal descriptions hold it (a place, a project, a chip; not "contract"),
+    and some but not all of `deals` hold it; the deals holding most such words are returned ([] when
+    the question names none). Descriptions are the ledger's resource and scale."""
+    names = {w for _, _, name in graph.entities.spans(question) for w in textmatch.words(name)}
     asked = [w for w in dict.fromkeys(textmatch.words(question)) if w not in names and not w.isdigit()]
+    if question[1:] != question[1:].lower():
+        # A question written with capitals writes names with them too: "the new Oracle deal" names no "New Mexico".
+        written = {w for token in _NAME_TOKEN.findall(question) for w in textmatch.words(token)}
+        asked = [w for w in asked if w in written]
     if not asked or len(deals) < 2:
         return []
-    texts = [set(textmatch.words(f"{d.resource} {d.scale}")) - _STATUS_WORDS for d in deals]
-    specific = [w for w in asked if 0 < sum(w in t for t in texts) < len(deals)]
+    rare = graph.rare_words()
+    texts = [_described(d) for d in deals]
+    specific = [w for w in asked if w in rare and 0 < sum(w in t for t in texts) < len(deals)]
     if not specific:
         return []
     scores = [sum(w in t for w in specific) for t in texts]
     best = max(scores)
-    return [d for d, score in zip(deals, scores, strict=True) if score == best]
+    # Among equals, the deal described by fewest other names first: "the Abilene site" is the campus
+    # in Abilene rather than "three new sites ... with the Abilene expansion".
+    chosen = [(len(t & rare), i) for i, (t, score) in enumerate(zip(texts, scores, strict=True)) if score == best]
+    return [deals[i] for _, i in sorted(chosen)]
+
+
+_NAME_TOKEN = re.compile(r"(?<=\S )(?:[A-Z][\w-]*|[a-z-]*\d[\w-]*[a-z][\w-]*)")
+
+
+def _described(deal: Deal) -> set[str]:
+    return set(textmatch.words(f"{deal.resource} {deal.scale}")) - _STATUS_WORDS
 
 
 def mentions_product(deal: Deal, products: tuple[str, ...] | list[str]) -> bool:

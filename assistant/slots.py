@@ -69,7 +69,7 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "date",
             r"\bwhen\b|\bwhat date\b|\bkey dates\b|\bby date\b|\b(?:which|what) (?:year|month|day)\b"
             r"|\bcame first\b|\bhappened first\b|\bfirst\s*[?,:]|\bearlier\b|\bearliest\b|\bbefore or after\b"
-            r"|\btiming\b|\bdue\b",
+            r"|\btiming\b|\bdue\b|\b(?:come|came|coming|happen(?:ed)?)\s+(?:before|after|sooner)\b",
         ),
         (
             "chips",
