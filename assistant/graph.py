@@ -209,9 +209,11 @@ class DealGraph:
         return self._rare
 
     def warm(self) -> None:
-        """Find every deal's conflicts now (a list answer at scale reads dozens of deals' conflicts)."""
+        """Find every deal's conflicts, and the names that single deals out, now (a list answer at scale
+        reads dozens of deals' conflicts)."""
         for _, _, data in self.graph.edges(data=True):
             self.conflicts(data["deal"])
+        self.rare_words()
 
     def new_companies(self) -> list[tuple[str, str, list[Evidence]]]:
         """(name, guessed kind, evidence naming it) for each company read from new reports only."""

@@ -119,6 +119,19 @@ def test_compare_sides_named_by_what_they_are_find_their_deals(assistant):
     assert [r.split(",")[0] for r in rows] == ["Stargate UAE", "Stargate Norway"] and _all_verified(answer)
 
 
+def test_each_side_of_a_comparison_stands_for_the_deal_the_question_means(assistant):
+    # Size: a company's biggest compute deal (Nvidia's 10 GW letter, not its share purchase); equal sizes are said.
+    plan = Plan(intent="compare", companies=("Nvidia", "OpenAI", "Broadcom"), attribute="size")
+    same = _ask(assistant, "Which is bigger, Nvidia's deal with OpenAI or Broadcom's?", plan)
+    assert same.text.startswith(
+        "Nvidia's deal with OpenAI and Broadcom's deal with OpenAI are the same size (10 GW each)"
+    )
+    # Dates: each party's first deal, and "come before" asks for dates.
+    first = assistant.ask("Did CoreWeave's first Meta contract come before Nebius's?")
+    assert first.text.startswith("CoreWeave's deal with Meta came first (30 September 2025 against November 2025")
+    assert _all_verified(same) and _all_verified(first)
+
+
 def test_status_of_a_pair_with_several_deals_counts_each_state(assistant):
     deals = assistant.deals(supplier="Oracle", customer="OpenAI")
     live = [d for d in deals if d.status in ("announced", "operational")]
