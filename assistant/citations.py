@@ -121,7 +121,10 @@ def _judge(
         return Verdict(claim, (), not facts, "no citation" if facts else _NO_FACTS), {}
     cited = " ".join(by_new[n].text for n in numbers)
     missing = textmatch.unsupported_figures(claim, cited)
-    cited_companies = set(entities.mentions(cited)) | {c for n in numbers for c in entities.mentions(by_new[n].title)}
+    # Each cited text is read for companies once (a list's rows cite the same quotes again and again).
+    cited_companies = {
+        c for n in numbers for text in (by_new[n].text, by_new[n].title) for c in entities.mentions(text)
+    }
     strangers = [c for c in entities.mentions(claim) if c not in cited_companies]
     if not missing and not strangers:
         lexical = {

@@ -164,9 +164,10 @@ def features_of(question: str, slots: Plan, entities: EntityTable, embed: Embed,
 
     text = masked(question, entities)
     head = _head(text)
-    if vector is None or text != question:
-        vector = _embed_one(embed, text)
-    head_vector = vector if head == text else _embed_one(embed, head)
+    todo = [t for t, needed in ((text, vector is None or text != question), (head, head != text)) if needed]
+    got = dict(zip(todo, _embed_all(embed, todo), strict=True)) if todo else {}  # one model run for both
+    vector = got.get(text, vector)
+    head_vector = got.get(head, vector)
     rows = _unit(np.asarray([vector, head_vector], dtype=np.float32))
     return np.concatenate([rows[0], rows[1] * HEAD_WEIGHT, structure(question, slots)])
 

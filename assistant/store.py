@@ -169,7 +169,13 @@ class Store:
             raise
 
     def _pointer(self):
-        return self.client.get_or_create_collection(POINTER, embedding_function=None)
+        # One handle per client: every answer reads the stamp through it, and asking Chroma for the
+        # collection each time cost as much as reading it. A reopened client gets its own handle.
+        held = getattr(self, "_held_pointer", None)
+        if held is None or held[0] is not self.client:
+            held = (self.client, self.client.get_or_create_collection(POINTER, embedding_function=None))
+            self._held_pointer = held
+        return held[1]
 
     def state(self) -> dict:
         """{'collection': name, 'ingested_at': epoch seconds, 'ingest_id', 'changes', ...} of the active collection."""
