@@ -293,3 +293,36 @@ def test_a_long_list_keeps_twenty_counterparts_in_the_text_and_the_rest_in_the_d
     assert all(any(r.startswith(n) for r in rows + rest) for n in names)
     text, cites, verdicts = citations.verify(composed.text, list(composed.passages), assistant.vectors, table)
     assert all(v.supported for v in verdicts) and len(cites) == 20
+
+
+def test_the_details_name_every_further_counterpart_before_more_deals_of_the_shown_ones():
+    import json
+
+    from assistant.compose import DETAILS_ROWS, list_answer
+    from assistant.entities import EntityTable
+    from assistant.graph import DealGraph
+    from assistant.relations import select
+
+    # 40 suppliers, the first 20 (most reported) with 4 deals each: their other deals alone would fill the details.
+    names = [f"Supplier{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(40)]
+    table = EntityTable({"Labco": {"kind": "lab"}, **{n: {"kind": "cloud"} for n in names}})
+    documents = {}
+    for i, name in enumerate(names):
+        for k in range(4 if i < 20 else 1):
+            month = f"2025-{k * 3 + 1:02d}"
+            quote = f"{name} agreed to supply Labco with {i + 1},{k}00 GPUs in {month}, the outlet reported."
+            deal = {
+                "supplier": name,
+                "customer": "Labco",
+                "resource": f"GPUs batch {k}",
+                "scale": f"{i + 1},{k}00 GPUs",
+            }
+            deal |= {"announced": f"{month}-01", "status": "announced", "quote": quote, "start": 0}
+            documents[f"notes/{name}-{k}.md"] = {"title": name, "publisher": f"Outlet {k}", "published": f"{month}-02"}
+            documents[f"notes/{name}-{k}.md"]["deals"] = json.dumps([deal])
+    graph = DealGraph.from_documents(documents, table)
+    plan = Plan(intent="suppliers_of", customers=("Labco",), companies=("Labco",))
+    composed = list_answer(plan, select(plan, graph), graph)
+    rows, rest = _rows(composed.text), _rows(composed.details)
+    assert len(rest) <= DETAILS_ROWS
+    assert all(any(r.startswith(n) for r in rows + rest) for n in names)
