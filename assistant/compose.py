@@ -594,10 +594,13 @@ def _compare_terms(
 ) -> Composed | None:
     """'Hut 8's deal with Anthropic runs longer (15-year against seven years):' and each deal's row."""
     term_a, term_b = term(a), term(b)
-    if term_a is None or term_b is None or term_a[1] == term_b[1]:
+    if term_a is None or term_b is None:
         return None  # no two terms to set side by side: the sources' own sentences tell it
-    (first, t1), (second, t2) = ((a, term_a), (b, term_b)) if term_a[1] > term_b[1] else ((b, term_b), (a, term_a))
-    lead = f"{_capital(label[first])} runs longer ({t1[0]} against {t2[0]} for {label[second]}):"
+    (first, t1), (second, t2) = ((a, term_a), (b, term_b)) if term_a[1] >= term_b[1] else ((b, term_b), (a, term_a))
+    if t1[1] == t2[1]:
+        lead = f"{_capital(label[first])} and {label[second]} run equally long ({t1[0]} and {t2[0]}):"
+    else:
+        lead = f"{_capital(label[first])} runs longer ({t1[0]} against {t2[0]} for {label[second]}):"
     sides = {d: n for d, n in label.items() if n != _deal_name(d)}
     rows = []
     for deal, (words, _) in ((first, t1), (second, t2)):
@@ -742,7 +745,8 @@ def _statuses(sel: Selection, deals: list[Deal], graph: DealGraph) -> Composed:
     live = [d for d in deals if d.status not in ENDED and d.status not in _UNCONFIRMED]
     unconfirmed = [d for d in deals if d.status in _UNCONFIRMED]
     ended = [d for d in deals if d.status in ENDED]
-    pair = _join(sel.targets or dict.fromkeys(n for d in deals for n in (d.supplier, d.customer)))
+    names = sel.targets or tuple(dict.fromkeys(n for d in deals for n in (d.supplier, d.customer)))
+    pair = f"between {_join(names)}" if len(names) > 1 else f"of {names[0]}"
     verdict = "Yes" if live else "Not confirmed" if unconfirmed else "No"
     groups = [
         (live, "stand as announced or operational", "stands as announced or operational"),
@@ -753,8 +757,8 @@ def _statuses(sel: Selection, deals: list[Deal], graph: DealGraph) -> Composed:
     for group, many, one in groups:
         if not group:
             continue
-        whole = f"all {len(deals)} deals between {pair}" if len(group) == len(deals) else ""
-        head = whole or (f"{len(group)} of the {len(deals)} deals between {pair}" if not counts else str(len(group)))
+        whole = f"all {len(deals)} deals {pair}" if len(group) == len(deals) else ""
+        head = whole or (f"{len(group)} of the {len(deals)} deals {pair}" if not counts else str(len(group)))
         counts.append(f"{head} {many if len(group) > 1 else one}")
     sources = Sources()
     latest_first = sorted(deals, key=_latest_report, reverse=True)

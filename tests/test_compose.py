@@ -326,3 +326,14 @@ def test_the_details_name_every_further_counterpart_before_more_deals_of_the_sho
     rows, rest = _rows(composed.text), _rows(composed.details)
     assert len(rest) <= DETAILS_ROWS
     assert all(any(r.startswith(n) for r in rows + rest) for n in names)
+
+
+def test_equal_terms_one_company_status_and_signing_before_another_party_get_their_verdicts(assistant):
+    equal = assistant.ask("Which runs longer, IREN's Microsoft deal or Nebius's?")
+    assert equal.text.startswith("IREN's deal with Microsoft and Nebius's deal with Microsoft run equally long")
+    one = _ask(assistant, "Is xAI's deal still going?", Plan(intent="status", companies=("xAI",)))
+    assert re.match(r"Yes: \d+ of the \d+ deals of xAI stand", one.text)
+    before = assistant.ask("Did Nebius sign with Meta before CoreWeave did?")
+    assert before.text.startswith("CoreWeave's deal with Meta came first (30 September 2025")
+    # "before" a date is a time window, not a comparison of dates.
+    assert assistant.ask("Which deals were signed before May 2025?").plan.attribute == ""
