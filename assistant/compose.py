@@ -76,13 +76,18 @@ def states(attribute: str, text: str, question: str = "") -> bool:
     return True if pattern is None else bool(pattern.search(text))
 
 
+_TERM_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+    "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+}  # fmt: skip
+# A term as a figure: "15-year", "seven years", "18 months".
+_TERM = re.compile(rf"\b(\d+|{'|'.join(_TERM_WORDS)})[- ](years?|months?)\b", re.I)
+
+
 # The same details, stated as a figure rather than hinted at ("runs through 2026" hints at a duration).
 _STATES_EXACTLY = {
     **_STATES,
-    "duration": re.compile(
-        r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|twenty)[- ](?:years?|months?)\b",
-        re.I,
-    ),
+    "duration": _TERM,
     "date": re.compile(r"\b(?:\d{1,2} )?(?:" + "|".join(_MONTHS) + r") (?:19|20)\d\d\b"),
 }
 
@@ -459,7 +464,7 @@ def compare_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str =
     a, b = picked
     label = {d: sides.get(d) or _deal_name(d) for d in picked}
     if plan.attribute == "duration":
-        return _compare_terms(a, b, [] if any(sides.values()) else deals, label, graph, sources)
+        return _compare_terms(a, b, [] if any(sides.values()) else deals, sides, graph, sources)
     kind = _KIND.get(plan.attribute, "")
     heads = [headline_figures(" ".join(e.quote for e in d.evidence)) for d in picked]
     if not kind and plan.attribute != "date":
@@ -570,38 +575,30 @@ def _called(half: str, graph: DealGraph) -> str:
 _ASKING = re.compile(r"(?:is|are|was|were|did|does|do|has|have|had|which|who|whom|when|what|how|will|can|could)$", re.I)
 
 
-_TERM = re.compile(
-    r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty)[- ](years?|months?)\b",
-    re.I,
-)
-_NUMBER_WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
-
-
 def term(deal: Deal) -> tuple[str, float] | None:
     """(the words, in years) of the first term a deal's quotes give: ("15-year", 15.0), ("18 months", 1.5)."""
     for ev in [consensus(list(deal.evidence)), *deal.evidence]:
         match = _TERM.search(ev.quote)
         if match:
             count, unit = match.group(1).lower(), match.group(2).lower()
-            n = float(count) if count.isdigit() else {"fifteen": 15.0, "twenty": 20.0}.get(count, 0.0)
-            n = n or float(_NUMBER_WORDS.index(count) + 1)
+            n = float(count) if count.isdigit() else float(_TERM_WORDS[count])
             return match.group(0), n / 12 if unit.startswith("month") else n
     return None
 
 
 def _compare_terms(
-    a: Deal, b: Deal, deals: list[Deal], label: dict[Deal, str], graph: DealGraph, sources: Sources
+    a: Deal, b: Deal, deals: list[Deal], sides: dict[Deal, str], graph: DealGraph, sources: Sources
 ) -> Composed | None:
     """'Hut 8's deal with Anthropic runs longer (15-year against seven years):' and each deal's row."""
     term_a, term_b = term(a), term(b)
     if term_a is None or term_b is None:
         return None  # no two terms to set side by side: the sources' own sentences tell it
     (first, t1), (second, t2) = ((a, term_a), (b, term_b)) if term_a[1] >= term_b[1] else ((b, term_b), (a, term_a))
+    label = {d: sides.get(d) or _deal_name(d) for d in (a, b)}
     if t1[1] == t2[1]:
         lead = f"{_capital(label[first])} and {label[second]} run equally long ({t1[0]} and {t2[0]}):"
     else:
         lead = f"{_capital(label[first])} runs longer ({t1[0]} against {t2[0]} for {label[second]}):"
-    sides = {d: n for d, n in label.items() if n != _deal_name(d)}
     rows = []
     for deal, (words, _) in ((first, t1), (second, t2)):
         row = deal_row(_row_name(deal, sides), deal, graph, sources, per_kind=3)
@@ -735,7 +732,6 @@ def status_answer(plan: Plan, sel: Selection, graph: DealGraph, question: str) -
     return Composed(text="\n".join([lead, *(f"- {r}" for r in rows)]), passages=sources.passages())
 
 
-_LIVE = ("announced", "operational")
 _UNCONFIRMED = ("reported", "rumored")
 
 

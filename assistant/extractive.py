@@ -98,8 +98,7 @@ def select(ranked: list[Candidate], min_score: float = MIN_SCORE, limit: int = M
     for cand in ranked:
         if len(chosen) >= limit or cand.score < floor:
             break
-        said = [c.text for c in chosen]
-        if textmatch.restates(cand.text, said) or textmatch.shares_run(cand.text, said):
+        if _said_again(cand.text, [c.text for c in chosen]):
             continue
         chosen.append(cand)
     return chosen
@@ -186,12 +185,15 @@ def _each_part_answered(
         query = f"{part} ({', '.join(unnamed)})" if unnamed else part
         attribute = read_slots(part, entities).attribute
         best = select(rank_sentences(query, passages, vectors, entities, attribute), min_score, limit=1)
-        said = [c.text for c in first]
-        if best and not textmatch.restates(best[0].text, said) and not textmatch.shares_run(best[0].text, said):
+        if best and not _said_again(best[0].text, [c.text for c in first]):
             first.append(best[0])
-    said = [f.text for f in first]
-    rest = [c for c in chosen if not textmatch.restates(c.text, said) and not textmatch.shares_run(c.text, said)]
+    rest = [c for c in chosen if not _said_again(c.text, [f.text for f in first])]
     return (first + rest)[: MAX_SENTENCES + len(first) - 1]
+
+
+def _said_again(sentence: str, said: list[str]) -> bool:
+    """Whether a sentence restates one already chosen, or shows a run of eight of its words again."""
+    return textmatch.restates(sentence, said) or textmatch.shares_run(sentence, said)
 
 
 def cite_sentence(sentence: str, number: int) -> str:

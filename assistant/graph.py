@@ -25,7 +25,8 @@ SAME_DEAL_DAYS = 21
 DATE_SLACK_DAYS = 2  # outlets a day or two apart (time zones, overnight reports) date the same announcement
 SAME_RESOURCE = 0.25  # word overlap (Jaccard) of two entries' resource for them to be one deal
 RARE_SHARE = 0.15  # a name in at most this share of deal descriptions can single a deal out ("Abilene")
-_NAME_TOKEN = re.compile(r"(?<=\S )(?:[A-Z][\w-]*|[a-z-]*\d[\w-]*[a-z][\w-]*)")
+# A word written as a name: capitalised past a text's first word, or with a digit ("Abilene", "GB300").
+NAME_TOKEN = re.compile(r"(?<=\S )(?:[A-Z][\w-]*|[a-z-]*\d[\w-]*[a-z][\w-]*)")
 _STATUS_ORDER = ("rumored", "reported", "announced", "operational", "stalled", "ended", "denied")
 
 
@@ -202,7 +203,7 @@ class DealGraph:
             for _, _, data in edges:
                 text = f"{data['deal'].resource} {data['deal'].scale}"
                 counts.update(set(textmatch.words(text)))
-                for token in _NAME_TOKEN.findall(text):
+                for token in NAME_TOKEN.findall(text):
                     named.update(textmatch.words(token))
             limit = max(3, int(RARE_SHARE * len(edges)))
             self._rare = frozenset(w for w in named if counts[w] <= limit)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from assistant import dates, textmatch
 from assistant.entities import EntityTable
-from assistant.graph import DealGraph
+from assistant.graph import NAME_TOKEN, DealGraph
 from assistant.types import Deal, Plan
 
 GRAPH_INTENTS = frozenset(
@@ -238,7 +238,7 @@ def focused(question: str, deals: list[Deal] | tuple[Deal, ...], graph: DealGrap
     asked = [w for w in dict.fromkeys(textmatch.words(question)) if w not in names and not w.isdigit()]
     if question[1:] != question[1:].lower():
         # A question written with capitals writes names with them too: "the new Oracle deal" names no "New Mexico".
-        written = {w for token in _NAME_TOKEN.findall(question) for w in textmatch.words(token)}
+        written = {w for token in NAME_TOKEN.findall(question) for w in textmatch.words(token)}
         asked = [w for w in asked if w in written]
     if not asked or len(deals) < 2:
         return []
@@ -253,9 +253,6 @@ def focused(question: str, deals: list[Deal] | tuple[Deal, ...], graph: DealGrap
     # in Abilene rather than "three new sites ... with the Abilene expansion".
     chosen = [(len(t & rare), i) for i, (t, score) in enumerate(zip(texts, scores, strict=True)) if score == best]
     return [deals[i] for _, i in sorted(chosen)]
-
-
-_NAME_TOKEN = re.compile(r"(?<=\S )(?:[A-Z][\w-]*|[a-z-]*\d[\w-]*[a-z][\w-]*)")
 
 
 def _described(deal: Deal) -> set[str]:
