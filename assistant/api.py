@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from assistant import snapshot
 from assistant.answer import Context, stream_answer
 from assistant.chat import Chat, final_answer
 from assistant.condense import Rewrite, condense, rewrite
@@ -17,6 +19,8 @@ from assistant.retrieve import Filters, Retriever
 from assistant.settings import Settings, load_settings
 from assistant.store import Store
 from assistant.types import Answer, Deal, IngestReport, Plan, TextDelta, Turn
+
+log = logging.getLogger(__name__)
 
 
 class Assistant:
@@ -45,8 +49,11 @@ class Assistant:
         self._graph_lock = threading.Lock()
         if build and self.store.count() == 0 and corpus.is_dir():
             self.ingest()
-        cache = Path(self.settings.data_dir) / "index-cache.pickle"
-        self.retriever = Retriever(self.store, self.embedder, self.settings.top_k, cache=cache)
+        data = Path(self.settings.data_dir)
+        self.retriever = Retriever(self.store, self.embedder, self.settings.top_k, cache=data / "index-cache.pickle")
+        self._graph_file = data / "graph-cache.pickle"
+        self._graph: Any = None
+        self._graph_stamp: str | None = None
         self.llm = self._llm()
 
     def _llm(self):
@@ -58,25 +65,53 @@ class Assistant:
 
     @property
     def graph(self):
+        """The deal graph of the indexed documents, rebuilt (for the changed documents only) when they change.
+
+        The first one in a process comes from the graph the last run saved in the data folder: as it
+        is when the documents are the same, else as the start of that rebuild."""
         from assistant.graph import DealGraph
 
         self.retriever.refresh()
         stamp = self.retriever.version
-        if getattr(self, "_graph_stamp", None) != stamp:
+        if self._graph_stamp != stamp:
             with self._graph_lock:  # a question asked while the start-up thread builds it waits for that build
-                if getattr(self, "_graph_stamp", None) != stamp:
-                    self._graph = DealGraph.from_documents(
-                        self.retriever.documents, self.entities, previous=getattr(self, "_graph", None)
-                    )
-                    self._graph_stamp = stamp
+                if self._graph_stamp != stamp:
+                    previous, first = self._graph, self._graph is None
+                    if first:
+                        saved = snapshot.read(self._graph_file, self._graph_key())
+                        if isinstance(saved, tuple):
+                            saved_stamp, previous = saved
+                            if saved_stamp == stamp:
+                                self._graph, self._graph_stamp = previous, stamp
+                                return previous
+                    graph = DealGraph.from_documents(self.retriever.documents, self.entities, previous=previous)
+                    graph.warm()
+                    self._graph, self._graph_stamp = graph, stamp
+                    if first:  # later rebuilds are saved by `save()`, when the index cache is written
+                        self._save_graph()
         return self._graph
+
+    def _graph_key(self) -> dict:
+        return {"entities": self.entities.fingerprint, "store": self.retriever.cache_key()}
+
+    def _save_graph(self) -> None:
+        try:
+            snapshot.write(self._graph_file, self._graph_key(), (self._graph_stamp, self._graph))
+        except OSError as exc:
+            log.warning("could not save the deal graph %s: %s", self._graph_file, exc)
+
+    def save(self) -> None:
+        """Write the indexes and the deal graph to the data folder, for the next start to read."""
+        self.retriever.save()
+        if self._graph is not None:
+            with self._graph_lock:
+                self._save_graph()
 
     def warm(self) -> None:
         """Build what the next answer needs but does not change per question: the deal graph and its
         conflicts, and the question reader (its example vectors kept in the data folder, so a restart reads them)."""
         from assistant.plan import example_bank
 
-        self.graph.warm()
         example_bank(self.vectors, self.graph.entities, Path(self.settings.data_dir))
 
     # -- answering -------------------------------------------------------------------------

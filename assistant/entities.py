@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ import yaml
 
 from assistant.errors import CorpusError
 
+# The safe loader in libyaml when PyYAML was built with it: the same documents, read ten times faster.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KINDS = ("lab", "cloud", "chipmaker", "neocloud", "data-center", "investor", "hardware", "energy")
 
 
@@ -48,6 +51,9 @@ class EntityTable:
                 other = self._by_key.setdefault(_key(key), str(name))
                 if other != str(name):
                     raise CorpusError(f"entities.yaml: alias {key!r} names both {other} and {name}")
+        self.fingerprint = hashlib.sha256(
+            repr(sorted((e.name, e.kind, e.aliases, e.products) for e in self.entities.values())).encode()
+        ).hexdigest()[:16]
         # Longest names first so "Google Cloud" wins over "Google" and "Colossus 2" over "Colossus". A hyphen
         # joins two names ("the xAI-Anthropic deal") but not a name and a number ("Colossus-2").
         self._seen: dict[str, tuple[tuple[int, int, str], ...]] = {}
@@ -58,10 +64,13 @@ class EntityTable:
             else None
         )
 
+    def __getstate__(self) -> dict:
+        return self.__dict__ | {"_seen": {}}  # a saved copy keeps the table, not the texts it scanned
+
     @classmethod
     def load(cls, path: Path) -> EntityTable:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER)
         except FileNotFoundError:
             return cls({})
         except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -64,7 +64,7 @@ class DealGraph:
             for name, kind in json.loads(meta.get("new_companies") or "[]")
             if not entities.resolve(name)
         }
-        basis = (id(entities), tuple(sorted(provisional.items())))
+        basis = (entities.fingerprint, tuple(sorted(provisional.items())))
         known = previous._groups if previous is not None and previous._basis == basis else {}
         entities = entities.with_provisional(provisional)
         for doc_id, meta in sorted(documents.items()):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.entities import EntityTable
+from assistant.entities import YAML_LOADER, EntityTable
 from assistant.errors import ConfigError
 from assistant.slots import read_slots
 from assistant.types import ATTRIBUTES, INTENTS, Plan
@@ -65,7 +65,7 @@ class Reading:
 def load_examples(path: Path = EXAMPLES) -> list[tuple[str, str]]:
     """(question, intent) pairs of the bank, in file order; every intent must be one of INTENTS."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read the example questions: {exc}") from exc
     pairs: list[tuple[str, str]] = []

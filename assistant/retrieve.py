@@ -12,7 +12,6 @@ import atexit
 import functools
 import hashlib
 import logging
-import os
 import re
 import threading
 import time
@@ -21,12 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from assistant import snapshot
 from assistant.errors import AssistantError, NotIndexedError, StoreError
 from assistant.store import Store
 from assistant.types import Passage
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 2
 CACHE_EVERY = 30.0  # seconds between cache writes while following ingests
 # A watcher writes its cache only this many seconds after the last change: writing holds the interpreter
 # for seconds at scale, and the moment after an ingest is when the new document is asked about.
@@ -148,7 +147,7 @@ class Retriever:
             if changed is None:
                 self._clear()
                 self._update(collection, None)
-            else:
+            elif changed:
                 self._update(collection, sorted(changed))
             if changed is not None and state.get("chunks") is not None and self._lexical.live != int(state["chunks"]):
                 # A write the log does not cover (two writers on a server at once): read everything.
@@ -216,73 +215,57 @@ class Retriever:
         """Write the loaded indexes and their stamp to the cache file (atomically; errors only logged)."""
         if self.cache is None or self._stamp[0] is None:
             return
-        import pickle
-
-        partial = self.cache.with_name(f"{self.cache.name}.{os.getpid()}.tmp")
-        try:
-            self.cache.parent.mkdir(parents=True, exist_ok=True)
-            with self._lock, open(partial, "wb") as handle:  # no update may change the indexes mid-write
-                state = {
-                    "format": CACHE_FORMAT,
-                    "store": self._store_key(),
-                    "stamp": self._stamp,
-                    "docs": self._docs,
-                    "word_counts": self._word_counts,
-                    "lexical": self._lexical,
-                }
-                pickle.dump(state, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            partial.replace(self.cache)
-            self._saved_at = time.monotonic()
-        except OSError as exc:
-            log.warning("could not save the index cache %s: %s", self.cache, exc)
-            partial.unlink(missing_ok=True)
+        with self._lock:  # no update may change the indexes mid-write
+            state = {"stamp": self._stamp, "docs": self._docs, "words": self._word_counts, "lexical": self._lexical}
+            try:
+                snapshot.write(self.cache, self.cache_key(), state)
+            except OSError as exc:
+                log.warning("could not save the index cache %s: %s", self.cache, exc)
+                return
+        self._saved_at = time.monotonic()
 
     def _restore(self) -> None:
         """Take the indexes from the cache file when it was written for this store."""
-        if self.cache is None or not self.cache.is_file():
+        state = snapshot.read(self.cache, self.cache_key()) if self.cache is not None else None
+        if not isinstance(state, dict):
             return
-        import pickle
-
-        try:
-            with open(self.cache, "rb") as handle:
-                state = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError) as exc:
-            log.warning("ignoring the unreadable index cache %s: %s", self.cache, exc)
-            return
-        if (
-            not isinstance(state, dict)
-            or state.get("format") != CACHE_FORMAT
-            or state.get("store") != self._store_key()
-        ):
-            return
-        self._docs, self._word_counts, self._lexical = state["docs"], state["word_counts"], state["lexical"]
+        self._docs, self._word_counts, self._lexical = state["docs"], state["words"], state["lexical"]
         self._stamp = tuple(state["stamp"])
         self._assemble()
+
+    def cache_key(self) -> dict:
+        """What a saved copy must have been built from to be read here (besides this code): this store."""
+        return {"store": self._store_key()}
 
     def _store_key(self) -> str:
         settings = self.store.settings
         return settings.chroma_url or str(Path(settings.data_dir).resolve())
 
     def _attach(self, collection) -> None:
-        from llama_index.core import VectorStoreIndex
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
-        self._index = VectorStoreIndex.from_vector_store(
-            ChromaVectorStore(chroma_collection=collection), embed_model=self.embedder
-        )
+        self._vector_store = ChromaVectorStore(chroma_collection=collection)
+        self._index = None
         self._client = self.store.client
 
     @property
     def index(self):
-        """The dense llama-index index over the active collection (loaded on first use)."""
+        """A llama-index VectorStoreIndex over the active collection (made on first use; answering
+        searches the vector store directly and never needs it)."""
+        from llama_index.core import VectorStoreIndex
+
         self.refresh()
+        if self._index is None:
+            self._index = VectorStoreIndex.from_vector_store(self._vector_store, embed_model=self.embedder)
         return self._index
 
-    def watch(self, interval: float = 1.0, on_change=None) -> threading.Thread:
+    def watch(self, interval: float = 1.0, on_change=None, save=None) -> threading.Thread:
         """Load the indexes now in the background, then keep them current; `ready` is set after the first load.
 
-        `on_change()` runs after each update (to rebuild what depends on the documents, e.g. the deal graph).
+        `on_change()` runs after each update (to rebuild what depends on the documents, e.g. the deal graph);
+        `save()` writes what was built once things are quiet (by default the index cache alone).
         """
+        save = save or self.save
 
         stop = threading.Event()
         self._watched = True
@@ -304,7 +287,7 @@ class Retriever:
                         and now - unsaved_since >= SAVE_QUIET
                         and now - self._saved_at > CACHE_EVERY
                     ):
-                        self.save()
+                        save()
                         unsaved_since = None
                     problem = ""
                 except AssistantError as exc:
@@ -361,11 +344,11 @@ class Retriever:
         from llama_index.core.retrievers import QueryFusionRetriever
         from llama_index.core.retrievers.fusion_retriever import FUSION_MODES
 
-        vector_kwargs: dict = {"similarity_top_k": k * 2}
-        if meta_filters is not None:
-            vector_kwargs["filters"] = meta_filters
         return QueryFusionRetriever(
-            [self._index.as_retriever(**vector_kwargs), _lexical_retriever_class()(self._lexical, k * 2, allowed)],
+            [
+                _dense_retriever_class()(self._vector_store, self.embedder, k * 2, meta_filters),
+                _lexical_retriever_class()(self._lexical, k * 2, allowed),
+            ],
             mode=FUSION_MODES.RECIPROCAL_RANK,
             similarity_top_k=k,
             num_queries=1,
@@ -554,6 +537,31 @@ def _lexical_retriever_class():
             ]
 
     return LexicalRetriever
+
+
+@functools.cache
+def _dense_retriever_class():
+    from llama_index.core.base.base_retriever import BaseRetriever
+
+    class DenseRetriever(BaseRetriever):
+        """A llama-index retriever over the vector store: the `k` nearest chunks to the question's vector."""
+
+        def __init__(self, vector_store, embedder, k: int, filters) -> None:
+            super().__init__()
+            self.vector_store, self.embedder, self.k, self.filters = vector_store, embedder, k, filters
+
+        def _retrieve(self, query_bundle):
+            from llama_index.core.schema import NodeWithScore
+            from llama_index.core.vector_stores import VectorStoreQuery
+
+            embedding = query_bundle.embedding or self.embedder.get_query_embedding(query_bundle.query_str)
+            found = self.vector_store.query(
+                VectorStoreQuery(query_embedding=embedding, similarity_top_k=self.k, filters=self.filters)
+            )
+            scores = found.similarities or [0.0] * len(found.nodes or [])
+            return [NodeWithScore(node=n, score=s) for n, s in zip(found.nodes or [], scores, strict=True)]
+
+    return DenseRetriever
 
 
 _STEMMER: list = []

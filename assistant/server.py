@@ -262,7 +262,7 @@ def _keep_current(assistant, extractive) -> None:
     is answerable here within about `watch_interval` seconds.
     """
     for target in dict.fromkeys(t for t in (assistant, extractive) if t is not None):
-        target.retriever.watch(target.settings.watch_interval, on_change=target.warm)
+        target.retriever.watch(target.settings.watch_interval, on_change=target.warm, save=target.save)
 
 
 def _condense_chain(target, users: list[str]) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "assistant"
 # Left to right. A module may import any module in its own layer or to its left.
 LAYERS = [
-    {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates"},
+    {"errors", "types", "offline", "settings", "textmatch", "sentences", "dates", "snapshot"},
     {"entities", "readers", "corpus", "corpus_add", "deal_attributes", "extract", "review"},
     {"embedding", "store", "ingest"},
     {"retrieve", "roles", "slots", "plan", "followup", "wording"},

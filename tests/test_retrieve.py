@@ -78,3 +78,43 @@ def test_a_restart_reads_the_saved_indexes_and_ignores_a_damaged_copy(small_corp
     damaged = Assistant(settings)
     assert damaged.ask("Who gives Anthropic TPUs?").text == expected.text
     assert damaged.retriever.last_refresh["full"]
+
+
+def test_a_restart_reads_the_saved_deal_graph_and_rebuilds_only_what_changed(small_corpus, tmp_path, monkeypatch):
+    from assistant.api import Assistant
+    from assistant.graph import DealGraph
+    from assistant.settings import Settings
+    from tests.conftest import write_note
+
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=small_corpus)
+    first = Assistant(settings)
+    expected = first.ask("Who supplies compute to Anthropic?").text
+    assert (settings.data_dir / "graph-cache.pickle").is_file()
+
+    built: list = []
+    real = DealGraph.from_documents.__func__
+
+    def counted(cls, documents, entities, previous=None):
+        built.append(previous)
+        return real(cls, documents, entities, previous=previous)
+
+    monkeypatch.setattr(DealGraph, "from_documents", classmethod(counted))
+    again = Assistant(settings)
+    assert again.ask("Who supplies compute to Anthropic?").text == expected
+    assert built == []  # the same documents: the saved graph is the graph
+
+    # A new note: the saved graph is where the rebuild starts, and the new deal is in the result.
+    quote = "Nvidia will supply Anthropic with 50,000 GPUs."
+    write_note(small_corpus, "notes/nvidia.md", title="GPUs", supplier="Nvidia", resource="GPUs", quote=quote)
+    changed = Assistant(settings)
+    changed.ingest()
+    assert "Nvidia" in changed.ask("Who supplies compute to Anthropic?").text
+    assert len(built) == 1 and built[0] is not None and built[0].deals(customer="Anthropic")
+
+    # Another entity table: the saved graph was made from other names and is not used at all.
+    entities = small_corpus / "entities.yaml"
+    entities.write_text(entities.read_text(encoding="utf-8") + "Quokka Compute:\n  kind: neocloud\n", encoding="utf-8")
+    built.clear()
+    renamed = Assistant(settings)
+    renamed.ask("Who supplies compute to Anthropic?")
+    assert built == [None]
