@@ -78,7 +78,7 @@ class Assistant:
                 if self._graph_stamp != stamp:
                     previous, first = self._graph, self._graph is None
                     if first:
-                        saved = snapshot.read(self._graph_file, self._graph_key())
+                        saved = snapshot.read(self._graph_file, self._graph_key(), lasting=False)
                         if isinstance(saved, tuple):
                             saved_stamp, previous = saved
                             if saved_stamp == stamp:

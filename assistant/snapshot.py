@@ -12,6 +12,7 @@ reader never sees half of one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -47,27 +48,36 @@ def write(path: Path, key: dict, state: object) -> None:
         raise
 
 
-def read(path: Path, key: dict) -> object | None:
-    """The state saved at `path` under `key` by this code; None when absent, foreign or unreadable.
+@contextlib.contextmanager
+def long_lived():
+    """Build objects that will live as long as the process (a loaded index): the cyclic collector is
+    paused meanwhile, and what exists at the end is moved out of its sight (`gc.freeze`).
 
-    A saved index is millions of small objects that live as long as the process. The cyclic collector
-    is paused while they are read, then they are moved out of its sight (`gc.freeze`): otherwise
-    collections triggered by their allocation, and the full ones after, take longer than the read."""
-    if not path.is_file():
-        return None
+    An index is millions of small objects. Without this, collections triggered by their allocation,
+    and the full ones that follow, take longer than reading them. They are still freed when dropped."""
     paused = gc.isenabled()
     gc.disable()
     try:
-        with open(path, "rb") as handle:
-            saved = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError) as exc:
-        log.warning("ignoring the unreadable saved state %s: %s", path, exc)
-        return None
-    else:
+        yield
         gc.freeze()
     finally:
         if paused:
             gc.enable()
+
+
+def read(path: Path, key: dict, lasting: bool = True) -> object | None:
+    """The state saved at `path` under `key` by this code; None when absent, foreign or unreadable.
+
+    `lasting`: read it as `long_lived` objects. Only for state without reference cycles: a frozen
+    object in a cycle is never freed (a networkx graph refers to itself through its cached views)."""
+    if not path.is_file():
+        return None
+    try:
+        with long_lived() if lasting else contextlib.nullcontext(), open(path, "rb") as handle:
+            saved = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        log.warning("ignoring the unreadable saved state %s: %s", path, exc)
+        return None
     if not isinstance(saved, dict) or saved.get("key") != key | {"code": code_stamp()}:
         return None
     return saved.get("state")

@@ -49,6 +49,24 @@ Quokka Compute will lease Anthropic 640 Blackwell racks at its Wollongong campus
 The lease, reported on {stamp}, runs for four years.
 """
 NEW_QUESTION = "How many Blackwell racks will Quokka Compute lease to Anthropic?"
+# The Python API in a new process on a data folder a replica saved its indexes in: each step timed.
+IN_PROCESS = """
+import json, sys, time
+began = time.perf_counter()
+from assistant.api import Assistant
+imported = time.perf_counter()
+assistant = Assistant()
+made = time.perf_counter()
+answer = assistant.ask(sys.argv[1])
+done = time.perf_counter()
+print(json.dumps({
+    "import_s": round(imported - began, 2),
+    "assistant_s": round(made - imported, 2),
+    "first_answer_s": round(done - made, 2),
+    "total_s": round(done - began, 2),
+    "cited": bool(answer.citations),
+}))
+"""
 
 
 def free_port() -> int:
@@ -163,6 +181,15 @@ class Replica(Process):
         return status == 200 and any(fragment in c["doc_id"] for c in body.get("citations", []))
 
 
+def in_process(env: dict) -> dict:
+    """`Assistant()` and its first answer in a new Python process (the interpreter's own start included in total)."""
+    began = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, QUESTION], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1]) | {"process_s": round(time.perf_counter() - began, 2)}
+
+
 def run(docs: int, work: Path, code: Path) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     # In a process of its own, so the embedded client has let go of the folder before Chroma serves it.
@@ -207,6 +234,7 @@ def run(docs: int, work: Path, code: Path) -> dict:
         replicas[0].stop()
         replicas[0] = Replica(env | {"ASSISTANT_DATA_DIR": str(work / "replica1")}, work / "replica1" / "restart.log")
         result["restart"] = replicas[0].first_answer()
+        result["in_process"] = [in_process(env | {"ASSISTANT_DATA_DIR": str(work / "replica1")}) for _ in range(3)]
 
         # A third process ingests one new document (no server on its port, so it writes to Chroma itself).
         stamp = time.strftime("%Y%m%d%H%M%S")
@@ -265,6 +293,14 @@ def table(result: dict) -> str:
             f"{fresh[0]['first_answer_latency_s']} s; {result['restart']['first_answer_latency_s']} s",
         ),
         ("start to ready (fresh; restart)", f"{fresh[0]['ready_s']} s; {result['restart']['ready_s']} s"),
+        (
+            "Python API in a new process on a replica's folder: import; `Assistant()`; first `ask` (3 runs)",
+            "; ".join(f"{r['import_s']} + {r['assistant_s']} + {r['first_answer_s']} s" for r in result["in_process"]),
+        ),
+        (
+            "the same, interpreter start to first answer",
+            " / ".join(f"{r['process_s']} s" for r in result["in_process"]),
+        ),
         ("one-document `assistant ingest FILE` by a third process", f"{result['ingest_one_s']} s"),
         (
             "after it, the new document answerable on replica 1 / 2",
