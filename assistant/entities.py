@@ -18,9 +18,8 @@ from typing import Any
 import yaml
 
 from assistant.errors import CorpusError
+from assistant.readers import YAML_LOADER
 
-# The safe loader in libyaml when PyYAML was built with it: the same documents, read ten times faster.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 KINDS = ("lab", "cloud", "chipmaker", "neocloud", "data-center", "investor", "hardware", "energy")
 
 

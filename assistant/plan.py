@@ -19,8 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from assistant.entities import YAML_LOADER, EntityTable
+from assistant.entities import EntityTable
 from assistant.errors import ConfigError
+from assistant.readers import YAML_LOADER
 from assistant.slots import read_slots
 from assistant.types import ATTRIBUTES, INTENTS, Plan
 

@@ -11,6 +11,9 @@ import yaml
 
 from assistant.errors import CorpusError
 
+# The safe loader in libyaml when PyYAML was built with it: the same documents, read ten times faster.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
@@ -46,7 +49,7 @@ def split_front_matter(text: str, name: str) -> tuple[dict | None, str]:
     if end < 0:
         raise CorpusError(f"{name}: front matter opened with '---' is never closed")
     try:
-        meta = yaml.safe_load(text[4:end])
+        meta = yaml.load(text[4:end], Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise CorpusError(f"{name}: front matter is not valid YAML: {str(exc).splitlines()[0]}") from exc
     except ValueError as exc:  # YAML reads 2025-13-01 as a date and fails

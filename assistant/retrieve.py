@@ -171,13 +171,6 @@ class Retriever:
 
     def _update(self, collection, doc_ids: list[str] | None) -> None:
         """Replace the named documents (all when None) with what the store holds now."""
-        if doc_ids is None:
-            with snapshot.long_lived():  # reading every document: millions of objects that stay
-                self._replace(collection, None)
-        else:
-            self._replace(collection, doc_ids)
-
-    def _replace(self, collection, doc_ids: list[str] | None) -> None:
         records = self.store.records(collection, doc_ids)
         present = sorted({m["doc_id"] for m in records["metadatas"]})
         vectors = self.store.sentence_vectors(collection.name, present)

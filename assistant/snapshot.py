@@ -54,7 +54,9 @@ def long_lived():
     paused meanwhile, and what exists at the end is moved out of its sight (`gc.freeze`).
 
     An index is millions of small objects. Without this, collections triggered by their allocation,
-    and the full ones that follow, take longer than reading them. They are still freed when dropped."""
+    and the full ones that follow, take longer than reading them. They are still freed when dropped,
+    unless they are in a reference cycle: only for code that makes no cyclic garbage meanwhile (the
+    frozen garbage would stay for good; reading a pickle makes none)."""
     paused = gc.isenabled()
     gc.disable()
     try:

@@ -97,3 +97,18 @@ def test_plain_text_html_and_symlink_files(small_corpus, tmp_path):
     assert "empty.md: the file is empty" in messages
     assert "bad-yaml.md: front matter is not valid YAML" in messages
     assert not any(d.doc_id == "link.md" for d in docs)
+
+
+def test_front_matter_reads_the_same_with_the_fast_loader_as_with_pyyaml_s_own():
+    import yaml
+
+    from assistant.readers import YAML_LOADER
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.md"))]
+    fronts = [t[4 : t.find("\n---", 4)] for t in texts if t.startswith("---\n")]
+    assert len(fronts) >= 60
+    for front in fronts:
+        assert yaml.load(front, Loader=YAML_LOADER) == yaml.safe_load(front)
+    for bad in ("title: [unclosed", "a: b: c", "- x\ny: z"):
+        with pytest.raises(yaml.YAMLError):
+            yaml.load(bad, Loader=YAML_LOADER)
