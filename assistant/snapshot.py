@@ -17,12 +17,27 @@ import functools
 import gc
 import hashlib
 import logging
+import mmap
 import os
 import pickle
+import struct
 import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+MAGIC = b"ASSTSNAP"
+ALIGN = 64  # bytes: each array starts on a cache line
+# What reading a damaged, truncated or foreign file can raise.
+UNREADABLE = (
+    OSError,
+    EOFError,
+    pickle.UnpicklingError,
+    AttributeError,
+    ImportError,
+    TypeError,
+    ValueError,
+    struct.error,
+)
 
 
 @functools.cache
@@ -36,16 +51,47 @@ def code_stamp() -> str:
 
 
 def write(path: Path, key: dict, state: object) -> None:
-    """Pickle `state` under `key` to `path` atomically (raises OSError; the partial file is removed)."""
+    """Pickle `state` under `key` to `path` atomically (raises OSError; the partial file is removed).
+
+    Arrays (numpy's vectors) are kept apart from the pickle, after it, each at an aligned offset: a
+    reader maps them from the file instead of copying them into its memory. The file ends with a
+    table of those arrays and a trailer: magic, pickle length, table offset, array count."""
     partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    arrays: list[pickle.PickleBuffer] = []
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(partial, "wb") as handle:
-            pickle.dump({"key": key | {"code": code_stamp()}, "state": state}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            saved = {"key": key | {"code": code_stamp()}, "state": state}
+            pickle.Pickler(handle, protocol=5, buffer_callback=arrays.append).dump(saved)
+            length = handle.tell()
+            table = []
+            for array in arrays:
+                raw = array.raw()
+                handle.write(b"\0" * (-handle.tell() % ALIGN))
+                table += [handle.tell(), raw.nbytes]
+                handle.write(raw)
+            offset = handle.tell()
+            handle.write(struct.pack(f"<{len(table)}Q", *table))
+            handle.write(MAGIC + struct.pack("<QQQ", length, offset, len(arrays)))
         partial.replace(path)
     except OSError:
         partial.unlink(missing_ok=True)
         raise
+
+
+def _load(path: Path) -> object:
+    with open(path, "rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    trailer = len(mapped) - len(MAGIC) - 24
+    if trailer < 0 or mapped[trailer : trailer + len(MAGIC)] != MAGIC:
+        raise pickle.UnpicklingError("not a saved state (no trailer)")
+    length, offset, count = struct.unpack_from("<QQQ", mapped, trailer + len(MAGIC))
+    if length > offset or offset + 16 * count != trailer:
+        raise pickle.UnpicklingError("not a saved state (a damaged table)")
+    table = struct.unpack_from(f"<{2 * count}Q", mapped, offset)
+    view = memoryview(mapped)
+    arrays = [view[start : start + size] for start, size in zip(table[::2], table[1::2], strict=True)]
+    return pickle.loads(view[:length], buffers=arrays)
 
 
 @contextlib.contextmanager
@@ -75,9 +121,9 @@ def read(path: Path, key: dict, lasting: bool = True) -> object | None:
     if not path.is_file():
         return None
     try:
-        with long_lived() if lasting else contextlib.nullcontext(), open(path, "rb") as handle:
-            saved = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError) as exc:
+        with long_lived() if lasting else contextlib.nullcontext():
+            saved = _load(path)
+    except UNREADABLE as exc:
         log.warning("ignoring the unreadable saved state %s: %s", path, exc)
         return None
     if not isinstance(saved, dict) or saved.get("key") != key | {"code": code_stamp()}:
