@@ -184,8 +184,13 @@ class Replica(Process):
 def in_process(env: dict) -> dict:
     """`Assistant()` and its first answer in a new Python process (the interpreter's own start included in total)."""
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", IN_PROCESS, QUESTION], env=env, capture_output=True, text=True, check=True
+    done = subprocess.run(  # run from the data folder: `-c` puts the working directory first on sys.path
+        [sys.executable, "-c", IN_PROCESS, QUESTION],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=env["ASSISTANT_DATA_DIR"],
     )
     return json.loads(done.stdout.strip().splitlines()[-1]) | {"process_s": round(time.perf_counter() - began, 2)}
 
