@@ -286,6 +286,9 @@ def _roles(masked: str, parties: list[_Party], entities: EntityTable) -> list[tu
         if re.search(r"\b(?:through|via|built (?:with|by))\s+$", masked[: p.start]) and not _modifier(masked, p)
     ]
     if cue.group("buy"):
+        lessee = _lessee(masked, objects, cue)
+        if lessee is not None:
+            return [(s, lessee) for s in subjects]  # "Wombat will rent Mistral 4,096 GPUs", "... rent GPUs to Y"
         seller = _first_supplier_object(masked, objects, cue)
         if seller is None:
             return []
@@ -334,6 +337,10 @@ _NOUN_FIRST = re.compile(
     r"|partnership|rental|lease|cloud|compute|data)s?\b",
     re.I,
 )
+# Verbs that go both ways: "X rents GPUs from Y" (X pays) and "X rents Y GPUs" or "X rents GPUs to Y" (X lets).
+_TWO_WAY = re.compile(r"(?:rent|leas)\w*", re.I)
+_FROM = re.compile(r"\bfrom\s+(?:its\s+\w+\s+|the\s+)?$")
+_TO = re.compile(r"\bto\s+(?:its\s+\w+\s+|the\s+)?$")
 _SUBORDINATE = re.compile(r"\b(?:that|which|who|where|while|whose|because|after|before|although|if)\b|[;:]", re.I)
 _ANNOUNCED_THAT = re.compile(
     r"\b(?:announced|said|confirmed|disclosed|revealed)\b[^,;]{0,40}?\bthat\s+(?:it|they|the companies)?\s*", re.I
@@ -347,10 +354,24 @@ def _governs(gap: str) -> bool:
     return len(gap.split()) <= 8 and not _NOUN_FIRST.search(gap) and not _SUBORDINATE.search(gap)
 
 
+def _lessee(masked: str, objects: list[_Party], cue: re.Match) -> _Party | None:
+    """The party a "rent"/"lease" subject lets to: named right after the verb ("rent Mistral 4,096 GPUs")
+    or after "to" ("rent GPUs to Mistral"). None when it rents from someone ("rent GPUs from X",
+    "rent Nebius capacity")."""
+    if not _TWO_WAY.fullmatch(cue.group(0)) or any(_FROM.search(masked[: p.start]) for p in objects):
+        return None
+    for p in objects:
+        if p.start < cue.end() or _modifier(masked, p):
+            continue
+        if not masked[cue.end() : p.start].strip() or _TO.search(masked[cue.end() : p.start]):
+            return p
+    return None
+
+
 def _first_supplier_object(masked: str, objects: list[_Party], cue: re.Match) -> _Party | None:
     """The seller in "Y buys ... from X": a party after "from", else the first one named after the cue."""
     for p in objects:
-        if re.search(r"\bfrom\s+(?:its\s+\w+\s+|the\s+)?$", masked[: p.start]):
+        if _FROM.search(masked[: p.start]):
             return p
     return next((p for p in objects if p.start >= cue.start() and not _PLACE.match(masked[p.end :].lstrip())), None)
 

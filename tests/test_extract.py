@@ -31,6 +31,16 @@ def test_the_direction_comes_from_the_verb_not_the_word_order():
     assert pairs("Oracle leased its Abilene halls to OpenAI for 15 years.") == [("Oracle", "OpenAI")]
 
 
+def test_rent_and_lease_read_both_ways_by_who_is_let_to():
+    assert pairs("Marlin Cloud will rent Anthropic 4,096 Nvidia B200 GPUs for three years.") == [
+        ("Marlin Cloud", "Anthropic")
+    ]
+    assert pairs("Marlin Cloud will rent 4,096 Nvidia B200 GPUs to Anthropic.") == [("Marlin Cloud", "Anthropic")]
+    assert pairs("Anthropic will rent 4,096 GPUs from Marlin Cloud.") == [("Marlin Cloud", "Anthropic")]
+    assert pairs("OpenAI will rent CoreWeave GPUs to train its models.") == [("CoreWeave", "OpenAI")]
+    assert pairs("OpenAI leases 1 GW from Oracle to serve Anthropic.") == [("Oracle", "OpenAI")]
+
+
 def test_new_companies_are_read_in_the_ways_news_names_a_deal():
     assert pairs("Anthropic has tapped Marlin Cloud to supply 10,000 GPUs.") == [("Marlin Cloud", "Anthropic")]
     assert pairs("Marlin Cloud, a Denver neocloud, said it will supply OpenAI with 5,000 GPUs.") == [
