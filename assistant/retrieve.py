@@ -203,9 +203,11 @@ class Retriever:
         text = " ".join(d.text for d in docs)
         version = ""
         if documents:
-            version = hashlib.sha256(
-                "".join(sorted(d["content_hash"] for d in documents.values())).encode()
-            ).hexdigest()[:12]
+            # The deals read from a text belong in it: a new reading of the same text (an upgrade's
+            # extraction, a rebuild) is a new version, or the deal graph would keep the old one.
+            read = ("content_hash", "deals", "new_companies")
+            parts = sorted("".join(m.get(k, "") for k in read) for m in documents.values())
+            version = hashlib.sha256("".join(parts).encode()).hexdigest()[:12]
         self.documents, self.sentence_vectors, self.text, self.version = documents, sentence_vectors, text, version
         self.vocabulary = frozenset(self._word_counts)
 

@@ -214,3 +214,35 @@ def test_the_review_functions_are_open_to_other_front_ends(small_corpus, tmp_pat
     assert path.name == "orbit.txt.reviewed.yaml"
     assert [d.origin for d in assistant.deals(supplier="Orbit Compute")] == ["ledger"]
     assert not assistant.extracted_deals() or all(e["supplier"] != "Orbit Compute" for e in assistant.extracted_deals())
+
+
+def test_a_new_reading_of_the_same_text_reaches_the_deal_graph_live_and_after_a_restart(
+    small_corpus, tmp_path, monkeypatch
+):
+    """An upgrade that reads a report's deals differently, then a rebuild: the graph follows at once, and a
+    restart does not bring back the graph saved from the old reading."""
+    from assistant import review
+    from assistant.types import DealEntry
+
+    (small_corpus / "added").mkdir()
+    (small_corpus / "added" / "orbit.txt").write_text(
+        "Orbit Compute and Anthropic\n\nOrbit Compute will provide Anthropic with 5,000 GPUs in Nevada.\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=tmp_path / "data", corpus_dir=small_corpus)
+    first = Assistant(settings)
+    assert [d.customer for d in first.deals(supplier="Orbit Compute")] == ["Anthropic"]
+
+    real = review.read_deals
+
+    def reversed_reading(*args, **kwargs):
+        deals, new = real(*args, **kwargs)
+        flipped = [DealEntry(**{**e.__dict__, "supplier": e.customer, "customer": e.supplier}) for e in deals]
+        return flipped, new
+
+    monkeypatch.setattr(review, "read_deals", reversed_reading)
+    first.ingest(rebuild=True)
+    assert [d.supplier for d in first.deals(customer="Orbit Compute")] == ["Anthropic"]
+    assert first.deals(supplier="Orbit Compute") == []
+    restarted = Assistant(settings)
+    assert [d.supplier for d in restarted.deals(customer="Orbit Compute")] == ["Anthropic"]
