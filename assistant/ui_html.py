@@ -165,7 +165,9 @@ def message_html(answer: Answer, turn: int, key: str = "") -> str:
     if answer.notice:
         parts.append(f'<div class="notice">{safe(answer.notice)}</div>')
     if answer.abstained:
-        parts.append(f'<div class="abstained"><b>No answer in the sources.</b> {safe(answer.text)}</div>')
+        # The text says what the sources hold ("No: the sources record no deal ...", "The sources do not say.
+        # ..."); a label of its own above it would say it twice, or contradict a "No:".
+        parts.append(f'<div class="abstained">{safe(answer.text)}</div>')
     else:
         parts.append(f'<div class="answer">{answer_html(answer.text, turn)}</div>')
     details = getattr(answer, "details", "")

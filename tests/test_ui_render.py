@@ -56,6 +56,15 @@ def test_a_shortened_answer_offers_its_complete_list_folded():
     assert '<details class="more"><summary>' in page and page.count("<li>") == 3
 
 
+def test_a_declined_answer_is_said_once_in_its_own_words():
+    text = "No: the sources record no deal between Nvidia and Wombat Cloud."
+    declined = Answer(question="q?", text=text, citations=(), abstained=True, standalone_question="q?")
+    page = ui_html.message_html(declined, 0, "c:0")
+    visible = re.sub(r"<[^>]+>", " ", page)
+    assert 'class="abstained"' in page
+    assert " ".join(visible.split()).startswith("No: the sources record no deal") and "No answer" not in visible
+
+
 def test_sources_are_grouped_one_card_per_document_with_every_quote_inside():
     citations = [
         _citation(1, "notes/a.md", "First quote."),
