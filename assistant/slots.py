@@ -69,6 +69,7 @@ _ATTRIBUTES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             "date",
             r"\bwhen\b|\bwhat date\b|\bkey dates\b|\bby date\b|\b(?:which|what) (?:year|month|day)\b"
             r"|\bcame first\b|\bhappened first\b|\bfirst\s*[?,:]|\bearlier\b|\bearliest\b|\bbefore or after\b"
+            r"|\b(?:was|were|is|are|moved|went|signed)\s+(?:the\s+)?first\b"
             r"|\btiming\b|\bdue\b|\b(?:come|came|coming|happen(?:ed)?)\s+(?:before|after|sooner)\b"
             # "Did Nebius sign with Meta before CoreWeave did?": before another party, not before a date.
             r"|\b(?:sign(?:ed)?|announce[sd]?)\b(?:\s+\w+){0,4}?\s+before\s+(?!the\b|mid|early|late|\d"

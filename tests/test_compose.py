@@ -337,3 +337,6 @@ def test_equal_terms_one_company_status_and_signing_before_another_party_get_the
     assert before.text.startswith("CoreWeave's deal with Meta came first (30 September 2025")
     # "before" a date is a time window, not a comparison of dates.
     assert assistant.ask("Which deals were signed before May 2025?").plan.attribute == ""
+    # "Who was first to ..." asks which came first, not which is bigger.
+    first = assistant.ask("Who was first to supply Meta, Nebius or CoreWeave?")
+    assert first.text.startswith("CoreWeave's deal with Meta came first (30 September 2025")
