@@ -69,34 +69,39 @@ class Assistant:
 
         The first one in a process comes from the graph the last run saved in the data folder: as it
         is when the documents are the same, else as the start of that rebuild."""
-        from assistant.graph import DealGraph
-
         self.retriever.refresh()
         stamp = self.retriever.version
         if self._graph_stamp != stamp:
             with self._graph_lock:  # a question asked while the start-up thread builds it waits for that build
                 if self._graph_stamp != stamp:
-                    previous, first = self._graph, self._graph is None
-                    if first:
-                        saved = snapshot.read(self._graph_file, self._graph_key(), lasting=False)
-                        if isinstance(saved, tuple):
-                            saved_stamp, previous = saved
-                            if saved_stamp == stamp:
-                                self._graph, self._graph_stamp = previous, stamp
-                                return previous
-                    graph = DealGraph.from_documents(self.retriever.documents, self.entities, previous=previous)
-                    graph.warm()
-                    self._graph, self._graph_stamp = graph, stamp
-                    if first:  # later rebuilds are saved by `save()`, when the index cache is written
-                        self._save_graph()
+                    self._graph = self._graph_for(stamp)
+                    self._graph_stamp = stamp
         return self._graph
+
+    def _graph_for(self, stamp: str):
+        """The graph of the documents at `stamp`: the saved one when it was built from them, else rebuilt
+        from the previous graph (this process's, or the saved one), with its conflicts found."""
+        from assistant.graph import DealGraph
+
+        previous, first = self._graph, self._graph is None
+        if first:
+            saved = snapshot.read(self._graph_file, self._graph_key(), lasting=False)
+            if isinstance(saved, tuple):
+                saved_stamp, previous = saved
+                if saved_stamp == stamp:
+                    return previous
+        graph = DealGraph.from_documents(self.retriever.documents, self.entities, previous=previous)
+        graph.warm()
+        if first:  # later rebuilds are saved by `save()`, when the index cache is written
+            self._save_graph(stamp, graph)
+        return graph
 
     def _graph_key(self) -> dict:
         return {"entities": self.entities.fingerprint, "store": self.retriever.cache_key()}
 
-    def _save_graph(self) -> None:
+    def _save_graph(self, stamp: str | None, graph) -> None:
         try:
-            snapshot.write(self._graph_file, self._graph_key(), (self._graph_stamp, self._graph))
+            snapshot.write(self._graph_file, self._graph_key(), (stamp, graph))
         except OSError as exc:
             log.warning("could not save the deal graph %s: %s", self._graph_file, exc)
 
@@ -105,7 +110,7 @@ class Assistant:
         self.retriever.save()
         if self._graph is not None:
             with self._graph_lock:
-                self._save_graph()
+                self._save_graph(self._graph_stamp, self._graph)
 
     def warm(self) -> None:
         """Build what the next answer needs but does not change per question: the deal graph and its
